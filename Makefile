@@ -1,0 +1,54 @@
+# Two commands for a fresh machine (see README):
+#   make verify   set up and run the main job: the verification suite on the default configuration
+#   make test     set up and run every test, with mypy --strict and ruff
+# Each creates the virtual environment it needs (.venv) from the exact pins in constraints.txt.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+
+.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[verify]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import z3, crosshair, hypothesis, pytest, mypy, rich"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+verify: $(STAMP)
+	$(BIN)/pumpkernel verify
+
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q -n 2
+
+prove: $(STAMP)
+	$(BIN)/pumpkernel prove
+
+crosshair: $(STAMP)
+	$(BIN)/pumpkernel crosshair
+
+deep: $(STAMP)
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n 2 property_tests
+
+mutation: $(STAMP)
+	$(BIN)/python -m property_tests.mutation
+
+bench: $(STAMP)
+	$(BIN)/python -m tools.bench_step
+
+day: $(STAMP)
+	$(BIN)/pumpkernel day
+
+clean:
+	rm -rf $(VENV) mutants .hypothesis .mypy_cache .ruff_cache

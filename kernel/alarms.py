@@ -1,0 +1,155 @@
+"""Alarms: kinds, priorities, and the per-alarm state machine, as tables.
+
+Theory of operation
+-------------------
+Each alarm kind has a status that moves through a small machine, stored as a
+fixed tuple in the pump state (one entry per ``AlarmKind``):
+
+* ``CLEAR``: nothing to tell.
+* ``DEFERRED``: the condition arose during a bolus or a prime and is held
+  back until it ends; it is never lost (RES-2).  Only the reservoir alerts
+  can be deferred.
+* ``ACTIVE``: announced (an ``Alarm`` command went out) and waiting for the
+  user's acknowledgement.  It stays active until acknowledged, even if its
+  condition clears, and survives restarts with the state (ALM-3).
+* ``ACKED``: acknowledged while its condition still holds; it is not raised
+  again until the condition clears (so a low reservoir alerts once, not every
+  minute).
+
+``STATUS_TABLE`` is the whole machine: (status, condition holds, held back)
+-> (new status, announce now).  Every step runs it once for every alarm kind,
+after the event's effects, with each kind's condition computed from the new
+state (``kernel.step``).  ``LIMIT_REACHED`` is raised by an edge (a pulse was
+withheld by a rolling limit) rather than a level.  Acknowledging moves
+``ACTIVE`` to ``ACKED`` if the condition holds and to ``CLEAR`` if not.
+
+High-priority alarms stop therapy delivery while they are active (ALM-1):
+the delivering gate in ``kernel.delivery`` refuses to command a therapy pulse
+while any high alarm is ``ACTIVE``, and ``Resume`` and the reservoir-change
+events are refused until they are acknowledged.
+
+Requirements served: ALM-1, ALM-3, RES-2, OCC-1, DLV-2, DLV-3, RES-1, RES-4,
+ALM-2, SUS-2, LIM-3, SEN-2.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from kernel.logic import Logic
+
+
+class AlarmKind(enum.IntEnum):
+    """Every alarm and alert the pump raises."""
+
+    OCCLUSION = 0
+    MOTOR_FAULT = 1
+    RESERVOIR_EMPTY = 2
+    SET_EXPIRED = 3
+    AUTO_OFF = 4
+    DELIVERY_UNCERTAIN = 5
+    LOW_GLUCOSE_SUSPEND = 6
+    RESERVOIR_VERY_LOW = 7
+    LIMIT_REACHED = 8
+    RESERVOIR_LOW = 9
+    SET_REMINDER = 10
+    SENSOR_UNAVAILABLE = 11
+
+
+class Priority(enum.IntEnum):
+    """Alarm priority (ALM-1)."""
+
+    LOW = 0
+    MEDIUM = 1
+    HIGH = 2
+
+
+class AlarmStatus(enum.IntEnum):
+    """Where one alarm kind is in its machine (see module docstring)."""
+
+    CLEAR = 0
+    DEFERRED = 1
+    ACTIVE = 2
+    ACKED = 3
+
+
+A = AlarmKind
+N_ALARMS = len(AlarmKind)
+
+PRIORITY: dict[AlarmKind, Priority] = {
+    A.OCCLUSION: Priority.HIGH,
+    A.MOTOR_FAULT: Priority.HIGH,
+    A.RESERVOIR_EMPTY: Priority.HIGH,
+    A.SET_EXPIRED: Priority.HIGH,
+    A.AUTO_OFF: Priority.HIGH,
+    A.DELIVERY_UNCERTAIN: Priority.HIGH,
+    A.LOW_GLUCOSE_SUSPEND: Priority.MEDIUM,
+    A.RESERVOIR_VERY_LOW: Priority.MEDIUM,
+    A.LIMIT_REACHED: Priority.MEDIUM,
+    A.RESERVOIR_LOW: Priority.LOW,
+    A.SET_REMINDER: Priority.LOW,
+    A.SENSOR_UNAVAILABLE: Priority.LOW,
+}
+"""Priority of each alarm kind (ALM-1)."""
+
+HIGH_ALARMS: tuple[AlarmKind, ...] = tuple(kind for kind in AlarmKind if PRIORITY[kind] == Priority.HIGH)
+
+DEFERRABLE: tuple[AlarmKind, ...] = (A.RESERVOIR_LOW, A.RESERVOIR_VERY_LOW)
+"""Alerts held back while a bolus or a prime runs, then shown (RES-2)."""
+
+S = AlarmStatus
+
+STATUS_TABLE: dict[tuple[AlarmStatus, bool, bool], tuple[AlarmStatus, bool]] = {
+    # (status, condition holds, held back) -> (new status, announce now)
+    (S.CLEAR, False, False): (S.CLEAR, False),
+    (S.CLEAR, False, True): (S.CLEAR, False),
+    (S.CLEAR, True, False): (S.ACTIVE, True),
+    (S.CLEAR, True, True): (S.DEFERRED, False),
+    (S.DEFERRED, False, False): (S.ACTIVE, True),
+    (S.DEFERRED, False, True): (S.DEFERRED, False),
+    (S.DEFERRED, True, False): (S.ACTIVE, True),
+    (S.DEFERRED, True, True): (S.DEFERRED, False),
+    (S.ACTIVE, False, False): (S.ACTIVE, False),
+    (S.ACTIVE, False, True): (S.ACTIVE, False),
+    (S.ACTIVE, True, False): (S.ACTIVE, False),
+    (S.ACTIVE, True, True): (S.ACTIVE, False),
+    (S.ACKED, False, False): (S.CLEAR, False),
+    (S.ACKED, False, True): (S.CLEAR, False),
+    (S.ACKED, True, False): (S.ACKED, False),
+    (S.ACKED, True, True): (S.ACKED, False),
+}
+"""The alarm status machine, complete over its inputs (ALM-1, ALM-3, RES-2)."""
+
+
+def advance_alarm(status: int, holds: bool, held_back: bool, logic: Logic) -> tuple[int, bool]:
+    """One alarm's next status and whether it is announced now, per ``STATUS_TABLE``."""
+    new_status, announce = logic.lookup(STATUS_TABLE, (status, holds, held_back))
+    return new_status, announce
+
+
+def advance_all(
+    statuses: tuple[int, ...], holds: tuple[bool, ...], busy: bool, logic: Logic
+) -> tuple[tuple[int, ...], tuple[bool, ...]]:
+    """Run the machine for every alarm kind; ``busy`` holds back the deferrable ones."""
+    new_statuses: list[int] = []
+    announced: list[bool] = []
+    for kind in AlarmKind:
+        held_back = busy if kind in DEFERRABLE else False
+        status, says = advance_alarm(statuses[kind], holds[kind], held_back, logic)
+        new_statuses.append(status)
+        announced.append(says)
+    return tuple(new_statuses), tuple(announced)
+
+
+def high_alarm_active(statuses: tuple[int, ...], logic: Logic) -> bool:
+    """True while any high-priority alarm waits for acknowledgement (ALM-1)."""
+    return logic.any(*(statuses[kind] == S.ACTIVE for kind in HIGH_ALARMS))
+
+
+def acknowledge(statuses: tuple[int, ...], kind: int, holds: tuple[bool, ...], logic: Logic) -> tuple[int, ...]:
+    """Statuses after acknowledging ``kind``: ACTIVE -> ACKED (condition holds) or CLEAR."""
+    result: list[int] = []
+    for k in AlarmKind:
+        acked = logic.all(kind == k, statuses[k] == S.ACTIVE)
+        result.append(logic.ite(acked, logic.ite(holds[k], S.ACKED, S.CLEAR), statuses[k]))
+    return tuple(result)

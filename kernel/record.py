@@ -1,0 +1,149 @@
+"""The persistent record: configuration and state as versioned, checksummed bytes.
+
+Theory of operation
+-------------------
+``encode(config, state)`` writes one record: a header line with the format
+name, the version and the SHA-256 of the body, then the body, canonical JSON
+of the configuration and the state (sorted keys, no spaces, integers and
+booleans only).  ``decode(record)`` reverses it exactly: ``decode(encode(x))``
+gives back equal values and ``encode`` of those gives back the same bytes
+(PER-1).
+
+``decode`` never raises.  Anything wrong (bad header, unknown version, wrong
+checksum, malformed JSON, a missing or extra field, a wrong type, a tuple of
+the wrong length, an invalid configuration) gives ``Corrupt`` with the
+reason; the shell must then start the pump suspended with an alarm, never
+from a default state that delivers (PER-3, ``adapters.persistence``).
+
+The shape of every value is taken from a template (``initial_state``), so the
+reader accepts exactly what the writer can produce.
+
+Requirements served: PER-1, PER-3 (detection), ALM-3 (alarms are part of the
+record).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from kernel.config import PumpConfig, config_problems
+from kernel.log import LOG_CAPACITY, EventLog, LogEntry
+from kernel.settings import settings_well_typed
+from kernel.state import PumpState, initial_state
+
+FORMAT = b"PUMPKERNEL-RECORD"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A record that read back whole."""
+
+    config: PumpConfig
+    state: PumpState
+
+
+@dataclass(frozen=True)
+class Corrupt:
+    """A record that cannot be trusted, and why (PER-3)."""
+
+    reason: str
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise _Invalid(f"cannot record a {type(value).__name__}")
+
+
+def encode(config: PumpConfig, state: PumpState) -> bytes:
+    """The record of ``config`` and ``state`` (PER-1)."""
+    body = json.dumps(
+        {"version": VERSION, "config": _plain(config), "state": _plain(state)},
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode("ascii")
+    digest = hashlib.sha256(body).hexdigest().encode("ascii")
+    return FORMAT + b" " + str(VERSION).encode("ascii") + b" " + digest + b"\n" + body
+
+
+def _rebuild(template: Any, data: Any, path: str) -> Any:
+    if isinstance(template, EventLog):
+        return _rebuild_log(data, path)
+    if isinstance(template, bool):
+        if type(data) is not bool:
+            raise _Invalid(f"{path}: expected a boolean")
+        return data
+    if isinstance(template, int):
+        if type(data) is not int:
+            raise _Invalid(f"{path}: expected an integer")
+        return data
+    if isinstance(template, tuple):
+        if type(data) is not list or len(data) != len(template):
+            raise _Invalid(f"{path}: expected a list of {len(template)}")
+        return tuple(_rebuild(t, d, f"{path}[{i}]") for i, (t, d) in enumerate(zip(template, data, strict=True)))
+    if dataclasses.is_dataclass(template) and not isinstance(template, type):
+        names = [f.name for f in dataclasses.fields(template)]
+        if type(data) is not dict or sorted(data) != sorted(names):
+            raise _Invalid(f"{path}: expected fields {names}")
+        return type(template)(**{n: _rebuild(getattr(template, n), data[n], f"{path}.{n}") for n in names})
+    raise _Invalid(f"{path}: unknown shape")
+
+
+def _rebuild_log(data: Any, path: str) -> EventLog:
+    if type(data) is not dict or sorted(data) != ["entries", "next_seq"]:
+        raise _Invalid(f"{path}: expected an event log")
+    entries = data["entries"]
+    if type(entries) is not list or len(entries) > LOG_CAPACITY or type(data["next_seq"]) is not int:
+        raise _Invalid(f"{path}: malformed event log")
+    template = LogEntry(0, 0, 0, 0, 0, 0)
+    rebuilt = tuple(_rebuild(template, entry, f"{path}.entries[{i}]") for i, entry in enumerate(entries))
+    return EventLog(entries=rebuilt, next_seq=data["next_seq"])
+
+
+def decode(record: object) -> Decoded | Corrupt:
+    """Read a record back; ``Corrupt`` with the reason if it cannot be trusted (PER-1, PER-3)."""
+    try:
+        return _decode(record)
+    except _Invalid as problem:
+        return Corrupt(str(problem))
+    except (ValueError, TypeError, KeyError, RecursionError, UnicodeDecodeError) as problem:
+        return Corrupt(f"unreadable: {type(problem).__name__}")
+
+
+def _decode(record: object) -> Decoded | Corrupt:
+    if type(record) is not bytes:
+        raise _Invalid("a record is bytes")
+    header, newline, body = record.partition(b"\n")
+    parts = header.split(b" ")
+    if not newline or len(parts) != 3 or parts[0] != FORMAT:
+        raise _Invalid("not a pumpkernel record")
+    if parts[1] != str(VERSION).encode("ascii"):
+        raise _Invalid(f"unknown record version {parts[1]!r}")
+    if hashlib.sha256(body).hexdigest().encode("ascii") != parts[2]:
+        raise _Invalid("checksum mismatch")
+    data = json.loads(body.decode("ascii"))
+    if type(data) is not dict or sorted(data) != ["config", "state", "version"] or data["version"] != VERSION:
+        raise _Invalid("malformed record body")
+    template_config = PumpConfig(**{f.name: 0 for f in dataclasses.fields(PumpConfig)})
+    config = _rebuild(template_config, data["config"], "config")
+    if config_problems(config, clinical=False):
+        raise _Invalid("the recorded configuration is not valid")
+    state = _rebuild(initial_state(config), data["state"], "state")
+    if not settings_well_typed(state.settings):
+        raise _Invalid("the recorded settings are ill-typed")
+    return Decoded(config=config, state=state)

@@ -1,0 +1,93 @@
+"""Temp basal requests and cancellation (TMP-1..3, BAS-4, LIM-4, SEN-2, DLV-2).
+
+Theory of operation
+-------------------
+A ``TempBasal`` states an absolute rate (pulses per hour, at most max basal)
+or a percentage of the schedule (0 to ``temp_percent_max``, at most 250 %);
+anything above is refused, not clamped (TMP-1).  Whatever it asks, the rate
+actually delivered is re-clamped to max basal every tick in the absolute
+domain (``kernel.basal``), so a percent temp over a high segment can never
+exceed max basal (BAS-4).
+
+Durations: a user or remote temp lasts ``temp_min_ticks`` to
+``temp_max_ticks`` in 15-minute steps; a controller temp lasts at most
+``controller_temp_max_ticks`` (30 minutes), so when the controller falls
+silent the schedule takes over by itself (TMP-3).  A controller temp that
+raises delivery above the schedule also needs valid sensor data (SEN-2) and
+room under max IOB for its full 30 minutes (LIM-4); while delivery is
+uncertain every controller command is refused (DLV-2).
+
+A new temp replaces the old one; cancelling resumes the schedule at once;
+a temp ends exactly after its duration (TMP-2, ``kernel.tick``).
+
+Units: ``_pph``, ``_cpph``, ``_ticks``, ``_pulses``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kernel.alarms import high_alarm_active
+from kernel.basal import effective_cpph, scheduled_pph
+from kernel.commands import NO_EFFECTS
+from kernel.config import PumpConfig
+from kernel.events import CancelTempBasal, Source, TempBasal, TempKind
+from kernel.handling import Handled, end_temp, is_replay, remember, temp_running, touched_by_user
+from kernel.iob import iob_pulses
+from kernel.logic import Logic
+from kernel.reasons import Reason, StopCause
+from kernel.sensing import reading_fresh
+from kernel.state import PumpState
+from kernel.units import CPPH_PER_PPH, USER_TEMP_STEP_TICKS
+
+CONTROLLER_PROJECTION_DIVISOR = 200
+"""Pulses in 30 minutes at a rate in cpph: rate x 30 / 6000 = rate / 200 (LIM-4)."""
+
+
+def on_temp_basal(c: PumpConfig, s: PumpState, e: TempBasal, logic: Logic) -> Handled:
+    """Check and start (or replace) a temp basal (see module docstring)."""
+    st = s.settings
+    controller = e.source == Source.CONTROLLER
+    absolute = e.kind == TempKind.ABSOLUTE
+    d = e.duration_ticks
+    whole_steps = d - logic.div_const(d, USER_TEMP_STEP_TICKS) * USER_TEMP_STEP_TICKS == 0
+    user_duration = logic.all(d >= c.temp_min_ticks, d <= c.temp_max_ticks, whole_steps)
+    controller_duration = logic.all(d >= 1, d <= c.controller_temp_max_ticks)
+    proposed = replace(s.basal, temp_kind=e.kind, temp_value=e.value, temp_remaining_ticks=d, temp_source=e.source)
+    proposed_cpph = effective_cpph(st, proposed, s.time_of_day_ticks, logic)
+    raises = proposed_cpph > scheduled_pph(st, s.time_of_day_ticks, logic) * CPPH_PER_PPH
+    projected = logic.div_const(proposed_cpph + CONTROLLER_PROJECTION_DIVISOR - 1, CONTROLLER_PROJECTION_DIVISOR)
+    checks = (
+        (logic.any(logic.not_(controller), st.controller_enabled), Reason.CONTROLLER_DISABLED),
+        (logic.any(logic.not_(absolute), e.value <= st.max_basal_pph), Reason.TEMP_RATE_ABOVE_MAX_BASAL),
+        (logic.any(absolute, e.value <= c.temp_percent_max), Reason.TEMP_PERCENT_OUT_OF_RANGE),
+        (
+            logic.any(logic.all(controller, controller_duration), logic.all(logic.not_(controller), user_duration)),
+            Reason.TEMP_DURATION,
+        ),
+        (logic.not_(high_alarm_active(s.alarms, logic)), Reason.ALARM_UNACKNOWLEDGED),
+        (logic.any(logic.not_(controller), logic.not_(s.motor.uncertain)), Reason.DELIVERY_UNCERTAIN),
+        (
+            logic.any(logic.not_(controller), logic.not_(raises), reading_fresh(c, s, logic)),
+            Reason.SENSOR_UNAVAILABLE,
+        ),
+        (
+            logic.any(
+                logic.not_(controller),
+                logic.not_(raises),
+                iob_pulses(st, s.windows, logic) + projected <= st.max_iob_pulses,
+            ),
+            Reason.MAX_IOB,
+        ),
+    )
+    replaced, fx = end_temp(s, NO_EFFECTS, True, StopCause.REPLACED, logic)
+    accepted = replace(replaced, basal=replace(proposed, acc=s.basal.acc))
+    accepted = touched_by_user(remember(accepted, e.request_id), e.source == Source.USER, logic)
+    return Handled(checks, is_replay(s, e.request_id, logic), accepted, fx)
+
+
+def on_cancel_temp_basal(c: PumpConfig, s: PumpState, e: CancelTempBasal, logic: Logic) -> Handled:
+    """End the temp basal now; the schedule resumes at once (TMP-2)."""
+    checks = ((temp_running(s, logic), Reason.NOTHING_TO_CANCEL),)
+    accepted, fx = end_temp(s, NO_EFFECTS, True, StopCause.CANCELLED, logic)
+    return Handled(checks, False, touched_by_user(accepted, e.source == Source.USER, logic), fx)

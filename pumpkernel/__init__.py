@@ -1,0 +1,1 @@
+"""pumpkernel's command line and evidence tooling (the outermost shell)."""

@@ -1,0 +1,156 @@
+"""The kernel's logic over Z3 terms: run the shipped kernel code symbolically.
+
+Theory of operation
+-------------------
+``kernel.logic`` defines the few operations kernel code may apply to values.
+``Z3Logic`` implements them over Z3 terms, so calling a kernel function with
+symbolic configuration, state and event yields Z3 terms for its results: the
+transition relation of the *shipped* code, not of a model written beside it.
+
+Where a value is still a concrete Python ``int`` or ``bool`` (a literal, a
+table entry, a field of a concrete part of the state) the operations compute
+it directly, which keeps the terms small.
+
+The two primitives that would otherwise be nonlinear are linear here:
+``mul_small`` multiplies by a small variable through shift-and-add over a
+fixed number of bits, and ``divmod_bounded`` is restoring division over a
+fixed number of bits.  ``property_tests/test_logic_agreement.py`` checks
+that both agree with Python's ``*`` and ``divmod`` over their whole stated
+domains, which is what makes the two interpretations one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+
+import z3
+
+T = TypeVar("T")
+
+
+def is_term(value: object) -> bool:
+    """True for a Z3 expression (as opposed to a concrete Python value)."""
+    return isinstance(value, z3.ExprRef)
+
+
+class Z3Logic:
+    """``kernel.logic.Logic`` over Z3 terms (see module docstring)."""
+
+    def ite(self, cond: Any, then: Any, other: Any) -> Any:
+        if not is_term(cond):
+            return then if cond else other
+        if not is_term(then) and not is_term(other) and then == other and type(then) is type(other):
+            return then
+        return z3.If(cond, then, other)
+
+    def pick(self, cond: Any, then: T, other: T) -> T:
+        if not is_term(cond):
+            return then if cond else other
+        return self._pick(cond, then, other)  # type: ignore[no-any-return]
+
+    def _pick(self, cond: Any, then: Any, other: Any) -> Any:
+        if then is other:
+            return then
+        if dataclasses.is_dataclass(then) and not isinstance(then, type):
+            changes = {
+                field.name: self._pick(cond, getattr(then, field.name), getattr(other, field.name))
+                for field in dataclasses.fields(then)
+            }
+            return dataclasses.replace(then, **changes)
+        if isinstance(then, tuple):
+            if len(then) != len(other):
+                raise ValueError("cannot pick between tuples of different lengths")
+            return tuple(self._pick(cond, a, b) for a, b in zip(then, other, strict=True))
+        return self.ite(cond, then, other)
+
+    def all(self, *conds: Any) -> Any:
+        terms = []
+        for cond in conds:
+            if is_term(cond):
+                terms.append(cond)
+            elif not cond:
+                return False
+        if not terms:
+            return True
+        return terms[0] if len(terms) == 1 else z3.And(*terms)
+
+    def any(self, *conds: Any) -> Any:
+        terms = []
+        for cond in conds:
+            if is_term(cond):
+                terms.append(cond)
+            elif cond:
+                return True
+        if not terms:
+            return False
+        return terms[0] if len(terms) == 1 else z3.Or(*terms)
+
+    def not_(self, cond: Any) -> Any:
+        return z3.Not(cond) if is_term(cond) else not cond
+
+    def min(self, a: Any, b: Any) -> Any:
+        if not is_term(a) and not is_term(b):
+            return a if a <= b else b
+        return z3.If(a <= b, a, b)
+
+    def max(self, a: Any, b: Any) -> Any:
+        if not is_term(a) and not is_term(b):
+            return a if a >= b else b
+        return z3.If(a >= b, a, b)
+
+    def div_const(self, x: Any, k: int) -> Any:
+        # SMT-LIB integer division by a positive constant is floor division, as in Python.
+        return x / k if is_term(x) else x // k
+
+    def at(self, items: Sequence[Any], index: Any) -> Any:
+        if not is_term(index):
+            return items[index]
+        result = items[-1]
+        for position in range(len(items) - 2, -1, -1):
+            result = z3.If(index == position, items[position], result)
+        return result
+
+    def with_at(self, items: tuple[Any, ...], index: Any, value: Any) -> tuple[Any, ...]:
+        if not is_term(index):
+            return (*items[:index], value, *items[index + 1 :])
+        return tuple(self.ite(index == position, value, item) for position, item in enumerate(items))
+
+    def mul_small(self, x: Any, k: Any, bits: int) -> Any:
+        if not is_term(k):
+            return x * k
+        product: Any = 0
+        rest = k
+        for bit in range(bits - 1, -1, -1):
+            weight = 1 << bit
+            take = rest >= weight
+            product = product + z3.If(take, x * weight, 0)
+            rest = rest - z3.If(take, weight, 0)
+        return product
+
+    def divmod_bounded(self, n: Any, d: Any, bits: int) -> tuple[Any, Any]:
+        if not is_term(n) and not is_term(d):
+            return n // d, n % d
+        quotient: Any = 0
+        rest = n
+        for bit in range(bits - 1, -1, -1):
+            weight = 1 << bit
+            take = rest >= d * weight
+            rest = z3.If(take, rest - d * weight, rest)
+            quotient = quotient + z3.If(take, weight, 0)
+        return quotient, rest
+
+    def lookup(self, table: Mapping[Any, Any], key: tuple[Any, ...]) -> Any:
+        if not any(is_term(part) for part in key):
+            return table[key]
+        entries = list(table.items())
+        result = entries[-1][1]
+        for entry_key, value in reversed(entries[:-1]):
+            match = self.all(*(part == wanted for part, wanted in zip(key, entry_key, strict=True)))
+            result = self._pick(match, value, result) if is_term(match) else (value if match else result)
+        return result
+
+
+Z3 = Z3Logic()
+"""The logic the proofs run the kernel on."""
