@@ -10,6 +10,7 @@ and what happened.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 
 from adapters.runner import Runner
@@ -20,6 +21,18 @@ from kernel.events import Source, TempKind
 from kernel.modes import Mode
 from kernel.settings import make_settings
 from kernel.units import MU_PER_UNIT
+
+HELP = "run a scripted day of delivery on the default configuration and print it as a table"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hours", type=int, default=26, help="hours to run (default 26: across midnight)")
+
+
+def run(args: argparse.Namespace) -> int:
+    rows, _ = scripted_day(hours=args.hours)
+    render(rows)
+    return 0
 
 
 @dataclass
