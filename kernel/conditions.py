@@ -71,18 +71,21 @@ def apply_conditions(
     s: PumpState,
     fx: Effects,
     edges: tuple[tuple[Condition, bool], ...],
+    before: int,
     logic: Logic,
 ) -> tuple[PumpState, Effects]:
-    """Move the mode for every condition that holds, then settle (see module docstring)."""
+    """Move the mode for every condition that holds, then settle (see module docstring).
+
+    ``before`` is the mode before the event (the event's own transition, if any,
+    has already moved ``s.mode``); settling compares against it.
+    """
     holds, lgs_cause = level_conditions(c, s, logic)
     for condition, edge in edges:
         holds[condition] = logic.any(holds[condition], edge)
-    before = s.mode
-    mode = before
+    mode = s.mode
     for condition in CONDITION_ORDER:
         mode = condition_transition(mode, condition, holds[condition], logic)
-    changed = mode != before
-    left_lgs = logic.all(changed, before == Mode.LGS_SUSPENDED, mode == Mode.DELIVERING)
+    left_lgs = logic.all(s.mode == Mode.LGS_SUSPENDED, mode == Mode.DELIVERING)
     fx = notice(fx, NoticeKind.LGS_ENDED, left_lgs, lgs_cause, 0, 0, logic)
     timers = s.timers
     lockout = logic.ite(
@@ -104,12 +107,11 @@ def settle(c: PumpConfig, s: PumpState, fx: Effects, before: int, logic: Logic) 
         logic.not_(is_one_of(before, SUSPENDED_MODES, logic)),
     )
     not_suspended = logic.not_(is_one_of(s.mode, SUSPENDED_MODES, logic))
+    entered_manual = logic.all(s.mode != before, s.mode == Mode.SUSPENDED)
     timers = replace(
         s.timers,
         suspended_ticks=logic.ite(logic.any(entered_suspension, not_suspended), 0, s.timers.suspended_ticks),
-        reminder_countdown_ticks=logic.ite(
-            entered_suspension, c.suspend_reminder_ticks, s.timers.reminder_countdown_ticks
-        ),
+        reminder_countdown_ticks=logic.ite(entered_manual, c.suspend_reminder_ticks, s.timers.reminder_countdown_ticks),
     )
     return replace(s, timers=timers), fx
 

@@ -36,7 +36,15 @@ import enum
 from dataclasses import dataclass
 
 from kernel.logic import PY, Logic
-from kernel.units import ALLOWED_PULSE_MU, DAY_RING, HOUR_RING, MU_PER_UNIT, TICKS_PER_DAY, TICKS_PER_HOUR
+from kernel.units import (
+    ALLOWED_PULSE_MU,
+    DAY_RING,
+    EXTENDED_QUOTIENT_BITS,
+    HOUR_RING,
+    MU_PER_UNIT,
+    TICKS_PER_DAY,
+    TICKS_PER_HOUR,
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,7 @@ class ConfigRule(enum.IntEnum):
     AUTO_OFF_RANGE_INVALID = 23
     SET_AGE_RANGE_INVALID = 24
     TEMP_PERCENT_MAX_NEGATIVE = 25
+    BOLUS_CEILING_ABOVE_ARITHMETIC_BOUND = 26
     # Clinical rules (catalogue ranges and hard ceilings; Python only).
     HOUR_WINDOW_SHORTER_THAN_60_MIN = 40
     DAY_WINDOW_SHORTER_THAN_24_H = 41
@@ -219,6 +228,8 @@ def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bo
             ),
         ),
         (R.HOURLY_CEILING_ABOVE_DAILY, c.max_hourly_ceiling_pulses <= c.max_daily_ceiling_pulses),
+        # The extended-bolus division is exact for amounts below 2**16 pulses (kernel.logic.divmod_bounded).
+        (R.BOLUS_CEILING_ABOVE_ARITHMETIC_BOUND, c.max_bolus_ceiling_pulses < 1 << EXTENDED_QUOTIENT_BITS),
         (
             R.RESERVOIR_LOW_RANGE_INVALID,
             logic.all(

@@ -99,7 +99,7 @@ def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpS
     commits = logic.all(reason == Reason.ACCEPTED, logic.not_(handled.replay))
 
     proposed = replace(handled.state, mode=target)
-    proposed, fx = apply_conditions(c, proposed, handled.effects, handled.edges, logic)
+    proposed, fx = apply_conditions(c, proposed, handled.effects, handled.edges, s.mode, logic)
     holds = alarm_conditions(c, proposed, fx.limit_hit, logic)
     alarms, announced = advance_all(proposed.alarms, holds, busy(proposed, logic), logic)
     proposed = replace(proposed, alarms=alarms)

@@ -69,7 +69,7 @@ def on_tick(c: PumpConfig, s: PumpState, e: Tick, logic: Logic) -> Handled:
     )
     s, fx, edges = watchdog(c, s, NO_EFFECTS, logic)
     s, fx = _timers(c, s, fx, logic)
-    s, fx = apply_conditions(c, s, fx, edges, logic)
+    s, fx = apply_conditions(c, s, fx, edges, s.mode, logic)
     s, fx = _deliver(c, s, fx, e.missed, logic)
     s, fx = _count_down_temp(s, fx, logic)
     return Handled((), False, s, fx)
