@@ -199,7 +199,9 @@ def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bo
         (R.SUSPEND_REMINDER_NOT_POSITIVE, c.suspend_reminder_ticks >= 1),
         (
             R.LGS_TIMING_INVALID,
-            logic.all(c.lgs_max_ticks >= 1, c.lgs_lockout_ticks >= 0, c.lgs_predict_margin_mgdl >= 0),
+            # A lockout of at least one tick is what makes an automatic suspension that ran its full
+            # length really give way to basal (SUS-4); the clinical rule asks for 30 minutes.
+            logic.all(c.lgs_max_ticks >= 1, c.lgs_lockout_ticks >= 1, c.lgs_predict_margin_mgdl >= 0),
         ),
         (R.TEMP_DURATION_RANGE_INVALID, logic.all(c.temp_min_ticks >= 1, c.temp_min_ticks <= c.temp_max_ticks)),
         (R.TEMP_PERCENT_MAX_NEGATIVE, logic.all(c.temp_percent_max >= 0, c.temp_percent_max < 512)),

@@ -45,7 +45,7 @@ from kernel.control import on_alarm_ack, on_resume, on_settings, on_suspend, on_
 from kernel.glucose import on_glucose
 from kernel.handling import Handled
 from kernel.logic import Logic, first_refusal
-from kernel.modes import event_transition
+from kernel.modes import ANY_MODE_EVENTS, event_transition
 from kernel.motor import on_motor_report
 from kernel.reasons import Reason
 from kernel.reservoir import on_clear_line, on_fill_cannula, on_fill_reservoir, on_prime_tubing, on_rewind
@@ -98,7 +98,9 @@ def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpS
     reason = logic.ite(timing != 0, timing, logic.ite(handled.replay, Reason.ACCEPTED, decided))
     commits = logic.all(reason == Reason.ACCEPTED, logic.not_(handled.replay))
 
-    proposed = replace(handled.state, mode=target)
+    # Events of the mode table move the mode as the table says; events accepted in any mode (Tick,
+    # MotorReport, ...) keep whatever mode their handler reached (a tick may already have moved it).
+    proposed = handled.state if type(e) in ANY_MODE_EVENTS else replace(handled.state, mode=target)
     proposed, fx = apply_conditions(c, proposed, handled.effects, handled.edges, s.mode, logic)
     holds = alarm_conditions(c, proposed, fx.limit_hit, logic)
     alarms, announced = advance_all(proposed.alarms, holds, busy(proposed, logic), logic)

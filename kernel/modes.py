@@ -124,7 +124,17 @@ CONDITION_TRANSITIONS: dict[Condition, dict[Mode, Mode]] = {
     Condition.MOTOR_FAILED: {mode: M.MOTOR_FAULT for mode in _ALL_BUT_FAULT},
     Condition.LINE_OCCLUDED: {
         mode: M.OCCLUDED
-        for mode in (M.FILLED, M.PRIMED, M.READY, M.DELIVERING, M.SUSPENDED, M.LGS_SUSPENDED, M.AUTO_OFF)
+        for mode in (
+            M.FILLED,
+            M.PRIMED,
+            M.READY,
+            M.DELIVERING,
+            M.SUSPENDED,
+            M.LGS_SUSPENDED,
+            M.AUTO_OFF,
+            M.EMPTY,
+            M.SET_EXPIRED,
+        )
     },
     Condition.RESERVOIR_EMPTIED: {
         mode: M.EMPTY

@@ -223,6 +223,7 @@ def _motor(c: PumpConfig, s: PumpState, L: Logic) -> Any:
         L.any(m.pending_pulses > 0, m.pending_ticks == 0),
         L.any(L.not_(m.uncertain), m.pending_pulses > 0),
         L.any(m.pending_pulses == 0, m.seq >= 1),
+        L.any(m.pending_pulses == 0, L.not_(is_one_of(s.mode, (Mode.REWOUND, Mode.OCCLUDED, Mode.MOTOR_FAULT), L))),
     )
 
 
@@ -395,7 +396,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "INV-MOTOR",
         ("DLV-1", "DLV-2", "DLV-4"),
-        "A pending command has a sequence number and waits at most the ack timeout; uncertainty needs one.",
+        "A pending command has a sequence number, waits at most the ack timeout, and never outlives a stop.",
         _motor,
     ),
     Invariant(
