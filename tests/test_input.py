@@ -200,7 +200,11 @@ class LookAlike:
     missed: bool = False
 
 
-@pytest.mark.parametrize("thing", [*NOT_EVENTS, SubTick(1), LookAlike(1)], ids=repr)
+@pytest.mark.parametrize(
+    "thing",
+    [*NOT_EVENTS, SubTick(1), LookAlike(1)],
+    ids=lambda t: type(t).__name__ if not isinstance(t, type) else f"class-{t.__name__}",
+)
 def test_non_events_are_refused(thing: object) -> None:
     """INP-1: anything but an instance of an event class is ``NOT_AN_EVENT``."""
     assert_refused(_pump(), thing, Reason.NOT_AN_EVENT)
