@@ -51,6 +51,7 @@ from kernel.sensing import reading_fresh
 from kernel.settings import settings_checks
 from kernel.state import initial_state
 from kernel.units import ACC_UNITS_PER_PULSE, CPPH_PER_PPH, TICKS_PER_HOUR
+from kernel.windows import day_room, hour_room
 from proofs.model import Context, as_bool
 from specs.invariants import INVARIANTS
 from specs.symbolic import equal
@@ -558,6 +559,34 @@ def _glucose_low_suspends(st: Step) -> Any:
     return _implies(low, st.after.mode != Mode.DELIVERING)
 
 
+def _predicted_low_suspends(st: Step) -> Any:
+    """SUS-3, stated without the kernel's helpers: g + (g - g_prev) * 30 / dt <= threshold + margin."""
+    e = st.event
+    g0 = st.before.glucose
+    st0 = st.before.settings
+    dt = e.measured_tick - g0.measured_tick
+    crossing = z3.Or(
+        *(
+            z3.And(
+                dt == k,
+                (e.mgdl - st0.lgs_threshold_mgdl - st.config.lgs_predict_margin_mgdl) * k + (e.mgdl - g0.mgdl) * 30
+                <= 0,
+            )
+            for k in range(1, 16)
+        )
+    )
+    premise = z3.And(
+        _newly_used(st),
+        as_bool(g0.valid),
+        crossing,
+        as_bool(st0.lgs_enabled),
+        as_bool(st0.predictive_suspend_enabled),
+        st.before.timers.lgs_lockout_ticks == 0,
+        st.before.mode == Mode.DELIVERING,
+    )
+    return _implies(premise, st.after.mode != Mode.DELIVERING)
+
+
 def _below_range_suspends(st: Step) -> Any:
     e = st.event
     c = st.config
@@ -612,6 +641,31 @@ def _temp_limits(st: Step) -> Any:
 def _temp_controller(st: Step) -> Any:
     e = st.event
     return _implies(z3.And(e.source == Source.CONTROLLER, as_bool(st.before.motor.uncertain)), z3.Not(accepted(st)))
+
+
+def _bolus_fits(st: Step) -> Any:
+    e = st.event
+    s0 = st.before
+    whole = e.immediate_pulses + e.extended_pulses
+    return _implies(
+        accepted(st),
+        z3.And(
+            e.immediate_pulses <= hour_room(s0.settings, s0.windows),
+            whole <= day_room(s0.settings, s0.windows),
+            whole <= s0.reservoir.pulses,
+        ),
+    )
+
+
+def _ack_silences(st: Step) -> Any:
+    e = st.event
+    return _implies(
+        accepted(st),
+        z3.Or(
+            st.after.mode != st.before.mode,
+            z3.And(*(_implies(e.alarm == k, st.after.alarms[k] != AlarmStatus.ACTIVE) for k in AlarmKind)),
+        ),
+    )
 
 
 def _ack_only_active(st: Step) -> Any:
@@ -758,6 +812,14 @@ def all_obligations() -> list[Obligation]:
             "A new request above max bolus is refused and no bolus starts (never truncated).",
             BolusRequest,
             _bolus_refused_above_max,
+        ),
+        (
+            "SAFE/bolus-fits",
+            "safety",
+            ("LIM-1", "LIM-2", "LIM-3", "RES-1", "BOL-1"),
+            "A bolus is accepted only if it fits the hourly and daily room and the reservoir: never cut short by them.",
+            BolusRequest,
+            _bolus_fits,
         ),
         (
             "SAFE/bolus-concurrency",
@@ -912,6 +974,14 @@ def all_obligations() -> list[Obligation]:
             _glucose_low_suspends,
         ),
         (
+            "SAFE/predicted-low-suspends",
+            "safety",
+            ("SUS-3",),
+            "A valid reading whose 30-minute linear prediction reaches threshold + 20 mg/dL stops delivery at once.",
+            ev.GlucoseReading,
+            _predicted_low_suspends,
+        ),
+        (
             "SAFE/below-range-suspends",
             "safety",
             ("SEN-4", "SUS-2"),
@@ -958,6 +1028,14 @@ def all_obligations() -> list[Obligation]:
             "No controller temp basal is accepted while delivery is uncertain.",
             ev.TempBasal,
             _temp_controller,
+        ),
+        (
+            "SAFE/ack-silences",
+            "safety",
+            ("ALM-1", "ALM-3"),
+            "An accepted acknowledgement silences its alarm, unless its cause arose anew in the same step.",
+            ev.AlarmAck,
+            _ack_silences,
         ),
         (
             "SAFE/ack-only-active",
