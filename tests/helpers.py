@@ -82,7 +82,8 @@ class Pump:
         return self.state.now_ticks
 
     @property
-    def mode(self) -> Mode:
+    def mode(self) -> int:
+        """The current ``Mode`` (typed ``int`` so that mypy does not narrow it across steps)."""
         return Mode(self.state.mode)
 
     def do(self, event: object) -> StepResult:
