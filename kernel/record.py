@@ -137,7 +137,9 @@ def _decode(record: object) -> Decoded | Corrupt:
     if hashlib.sha256(body).hexdigest().encode("ascii") != parts[2]:
         raise _Invalid("checksum mismatch")
     data = json.loads(body.decode("ascii"))
-    if type(data) is not dict or sorted(data) != ["config", "state", "version"] or data["version"] != VERSION:
+    if type(data) is not dict or sorted(data) != ["config", "state", "version"]:
+        raise _Invalid("malformed record body")
+    if type(data["version"]) is not int or data["version"] != VERSION:
         raise _Invalid("malformed record body")
     template_config = PumpConfig(**{f.name: 0 for f in dataclasses.fields(PumpConfig)})
     config = _rebuild(template_config, data["config"], "config")
