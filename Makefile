@@ -6,13 +6,14 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt | cksum | cut -d' ' -f1)
 
-.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day clean
+.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day simulate clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt constraints-sim.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[verify]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -c constraints-sim.txt \
+		-e '.[verify,sim]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -c "import z3, crosshair, hypothesis, pytest, mypy, rich"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
@@ -49,6 +50,9 @@ bench: $(STAMP)
 
 day: $(STAMP)
 	$(BIN)/pumpkernel day
+
+simulate: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/pumpkernel simulate
 
 clean:
 	rm -rf $(VENV) mutants .hypothesis .mypy_cache .ruff_cache

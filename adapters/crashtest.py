@@ -33,9 +33,9 @@ The campaign:
    ``python -m adapters crashtest recover``), along the normal
    start-up path (recover the record, announce active alarms again, read back
    a pending command) and then the rest of the scenario.  With
-   ``--converge``, it stops as soon as a save puts the world exactly where the
+   ``--converge``, it stops as soon as the world is exactly where the
    reference was at some save (same record bytes and same motor journal
-   length): from there the run is the reference's, step for step, because
+   length; checked after start-up and after every save): from there the run is the reference's, step for step, because
    everything is deterministic.  Without it, it runs to the end tick.
 4. The parent compares each recovered world with the reference:
 
@@ -45,8 +45,9 @@ The campaign:
    * *lost*: the motor's executions differ from the reference's (same
      session, sequence number, pulses commanded and displaced, in order), up
      to the end or the point of convergence;
-   * *alarm lost*: an alarm the reference showed (tick, kind) that the
-     crashed-and-recovered display never showed;
+   * *alarm lost*: an alarm the reference showed (tick, kind), up to the end
+     or the point of convergence, that the crashed-and-recovered display never
+     showed;
    * *state differs*: without ``--converge``, the final record is not
      byte-identical to the reference's; with it, the run never converged.
 
@@ -319,6 +320,7 @@ class TraceEntry:
     sha: str
     motor_lines: int
     tick: int
+    display_lines: int
 
 
 class TracingStore(FileStore):
@@ -370,14 +372,19 @@ class World:
         shell = PumpShell.open(CONFIG, motor=motor, display=self.display, store=store, probe=self.probe)
         box.append(shell)
         shell.recover()
+        if self.check is not None and store.path.exists():
+            self.check(self._entry(self.final_sha(), shell.now))
         return shell
 
     def _saved(self, record: bytes) -> None:
         tick = self._box[0].now if self._box else 0
-        entry = TraceEntry(hashlib.sha256(record).hexdigest(), len(self.motor_journal.lines()), tick)
+        entry = self._entry(hashlib.sha256(record).hexdigest(), tick)
         self.trace.append(entry)
         if self.check is not None:
             self.check(entry)
+
+    def _entry(self, sha: str, tick: int) -> TraceEntry:
+        return TraceEntry(sha, len(self.motor_journal.lines()), tick, len(self.display.alarms()))
 
     def final_sha(self) -> str:
         return hashlib.sha256((self.directory / "store" / FileStore.RECORD).read_bytes()).hexdigest()
@@ -457,7 +464,7 @@ def _judge(crash: Path, reference: World, point: int, name: str, converge: bool)
     keys = [(item["session"], item["seq"]) for item in executed]
     verdict.repeated = (len(keys) - len(set(keys))) + sum(1 for item in lines if "repeat" in item)
     reference_lines = reference.motor_journal.lines()
-    end_tick = reference.scenario.end_tick
+    reference_alarms = reference.display.alarms()
     if converge:
         at = result.get("converged_at")
         verdict.converged_at = at
@@ -466,16 +473,14 @@ def _judge(crash: Path, reference: World, point: int, name: str, converge: bool)
             return verdict
         entry = reference.trace[at]
         reference_lines = reference_lines[: entry.motor_lines]
-        end_tick = entry.tick
+        reference_alarms = reference_alarms[: entry.display_lines]
     elif result["final_sha"] != reference.final_sha():
         verdict.state_differs = 1
     reference_keys = [_motor_key(item) for item in reference_lines]
     crash_keys = [_motor_key(item) for item in executed]
     verdict.lost = 0 if crash_keys == reference_keys else max(1, abs(len(reference_keys) - len(crash_keys)))
     shown = set(JournalDisplay(crash / "display.jsonl").alarms())
-    verdict.alarms_lost = sum(
-        1 for tick, kind in set(reference.display.alarms()) if tick <= end_tick and (tick, kind) not in shown
-    )
+    verdict.alarms_lost = sum(1 for alarm in set(reference_alarms) if alarm not in shown)
     return verdict
 
 
@@ -520,7 +525,7 @@ def campaign(
     reference = World(workdir / "reference", scenario)
     reference.run()
     trace_path = workdir / "trace.json"
-    trace_path.write_text(json.dumps([[e.sha, e.motor_lines, e.tick] for e in reference.trace]))
+    trace_path.write_text(json.dumps([[e.sha, e.motor_lines] for e in reference.trace]))
     result = CampaignResult(scenario_name, converge)
     result.reference_saves = len(reference.trace)
     result.reference_motor_commands = len(reference.motor_journal.executions())
@@ -585,7 +590,7 @@ def recover(world_dir: Path, scenario_name: str, trace_path: Path | None) -> int
     world = World(world_dir, SCENARIOS[scenario_name]())
     if trace_path is not None:
         trace = json.loads(trace_path.read_text())
-        positions = {(sha, lines): index for index, (sha, lines, _) in enumerate(trace)}
+        positions = {(sha, lines): index for index, (sha, lines) in enumerate(trace)}
 
         def check(entry: TraceEntry) -> None:
             index = positions.get((entry.sha, entry.motor_lines))

@@ -13,6 +13,7 @@ import sys
 
 SUBCOMMANDS: dict[str, str] = {
     "day": "pumpkernel.day",
+    "simulate": "pumpkernel.simulate",
     "prove": "pumpkernel.prove",
 }
 """Subcommand name -> module implementing it."""
