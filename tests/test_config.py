@@ -214,7 +214,7 @@ def test_hard_ceilings_at_the_limit_are_valid() -> None:
         dataclasses.replace(C, max_bolus_ceiling_pulses="340"),  # type: ignore[arg-type]
         dataclasses.replace(C, lgs_max_ticks=None),  # type: ignore[arg-type]
     ],
-    ids=repr,
+    ids=["none", "string", "dict", "float-field", "bool-field", "string-field", "none-field"],
 )
 def test_config_with_non_integer_fields_is_reported_not_raised(thing: object) -> None:
     """CFG-1: a non-configuration, or a field that is not an ``int``, is ``FIELD_NOT_INTEGER``; never raises."""
