@@ -15,6 +15,7 @@ SUBCOMMANDS: dict[str, str] = {
     "day": "pumpkernel.day",
     "simulate": "pumpkernel.simulate",
     "prove": "pumpkernel.prove",
+    "crosshair": "pumpkernel.crosshair",
 }
 """Subcommand name -> module implementing it."""
 
