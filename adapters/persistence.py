@@ -137,6 +137,37 @@ def decode(record: bytes) -> Loaded | Corrupt:
     return Loaded(decoded.config, decoded.state, meta)
 
 
+def write_atomically(
+    directory: Path, name: str, data: bytes, *, fsync: bool = True, probe: Probe = no_probe, mode: int = 0o600
+) -> None:
+    """Replace ``directory/name`` with ``data`` atomically, as ``FileStore.save`` does (PER-2).
+
+    Temporary file in the same directory (created with ``mode``), flushed and
+    ``fsync``ed, renamed over the target with ``os.replace``, then the
+    directory ``fsync``ed: durable when this returns, and at every moment the
+    file is the old content or the new one, whole.  Used for records kept
+    beside the pump's own, such as the command channel's keys and sequence
+    numbers (``adapters.channel``).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    temporary = directory / (name + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        if fsync:
+            os.fsync(handle.fileno())
+    probe(f"{name}: written, not yet renamed")
+    os.replace(temporary, directory / name)
+    if fsync:
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    probe(f"{name}: renamed")
+
+
 class Store(Protocol):
     """Where the shell keeps its record."""
 
