@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt constraints-sim.txt
 	touch $(STAMP)
 
 verify: $(STAMP)
-	$(BIN)/pumpkernel verify
+	$(BIN)/pumpkernel verify --profile ci --out evidence
 
 test: lint typecheck pytest
 

@@ -16,6 +16,8 @@ SUBCOMMANDS: dict[str, str] = {
     "simulate": "pumpkernel.simulate",
     "prove": "pumpkernel.prove",
     "crosshair": "pumpkernel.crosshair",
+    "verify": "pumpkernel.verify",
+    "modes": "pumpkernel.modesdoc",
 }
 """Subcommand name -> module implementing it."""
 
