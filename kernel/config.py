@@ -142,7 +142,7 @@ class ConfigRule(enum.IntEnum):
     VERY_LOW_RESERVOIR_NOT_5_U = 47
     LGS_LONGER_THAN_2_H = 48
     LGS_LOCKOUT_SHORTER_THAN_30_MIN = 49
-    CONTROLLER_TEMP_LONGER_THAN_30_MIN = 50
+    # 50 was CONTROLLER_TEMP_LONGER_THAN_30_MIN: now part of the structural CONTROLLER_TEMP_RANGE_INVALID.
     TEMP_PERCENT_ABOVE_250 = 51
     GLUCOSE_AGE_LIMITS_LOOSER_THAN_CATALOGUE = 52
     GLUCOSE_RANGE_WIDER_THAN_CATALOGUE = 53
@@ -205,7 +205,11 @@ def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bo
         ),
         (R.TEMP_DURATION_RANGE_INVALID, logic.all(c.temp_min_ticks >= 1, c.temp_min_ticks <= c.temp_max_ticks)),
         (R.TEMP_PERCENT_MAX_NEGATIVE, logic.all(c.temp_percent_max >= 0, c.temp_percent_max < 512)),
-        (R.CONTROLLER_TEMP_RANGE_INVALID, c.controller_temp_max_ticks >= 1),
+        # The max-IOB projection of a controller temp covers 30 minutes and two profile slots (LIM-4).
+        (
+            R.CONTROLLER_TEMP_RANGE_INVALID,
+            logic.all(c.controller_temp_max_ticks >= 1, c.controller_temp_max_ticks <= 30),
+        ),
         (
             R.EXTENDED_RANGE_INVALID,
             logic.all(c.extended_min_ticks >= 1, c.extended_min_ticks <= c.extended_max_ticks),
@@ -290,7 +294,6 @@ def clinical_checks(c: PumpConfig) -> tuple[tuple[ConfigRule, bool], ...]:
         (R.VERY_LOW_RESERVOIR_NOT_5_U, c.reservoir_very_low_pulses * pulse == 5 * MU_PER_UNIT),
         (R.LGS_LONGER_THAN_2_H, c.lgs_max_ticks <= 2 * TICKS_PER_HOUR),
         (R.LGS_LOCKOUT_SHORTER_THAN_30_MIN, c.lgs_lockout_ticks >= 30),
-        (R.CONTROLLER_TEMP_LONGER_THAN_30_MIN, c.controller_temp_max_ticks <= 30),
         (R.TEMP_PERCENT_ABOVE_250, c.temp_percent_max <= 250),
         (R.TEMP_DURATION_OUTSIDE_CATALOGUE, c.temp_min_ticks >= 15 and c.temp_max_ticks <= TICKS_PER_DAY),
         (R.EXTENDED_DURATION_OUTSIDE_CATALOGUE, c.extended_min_ticks >= 15 and c.extended_max_ticks <= 8 * 60),

@@ -15,7 +15,11 @@ Durations: a user or remote temp lasts ``temp_min_ticks`` to
 silent the schedule takes over by itself (TMP-3).  A controller temp that
 raises delivery above the schedule also needs valid sensor data (SEN-2) and
 room under max IOB for its full 30 minutes (LIM-4); while delivery is
-uncertain every controller command is refused (DLV-2).
+uncertain every controller command is refused (DLV-2).  A controller temp
+lasts at most 30 ticks, so it spans at most two profile slots: the one now
+and the one its last tick falls in.  Both the "raises" test and the max-IOB
+projection use the higher of the two rates, so a percent temp started just
+before a segment boundary cannot step over max IOB when the schedule rises.
 
 A new temp replaces the old one; cancelling resumes the schedule at once;
 a temp ends exactly after its duration (TMP-2, ``kernel.tick``).
@@ -38,10 +42,13 @@ from kernel.logic import Logic
 from kernel.reasons import Reason, StopCause
 from kernel.sensing import reading_fresh
 from kernel.state import PumpState
-from kernel.units import CPPH_PER_PPH, USER_TEMP_STEP_TICKS
+from kernel.units import CPPH_PER_PPH, TICKS_PER_DAY, USER_TEMP_STEP_TICKS
 
 CONTROLLER_PROJECTION_DIVISOR = 200
 """Pulses in 30 minutes at a rate in cpph: rate x 30 / 6000 = rate / 200 (LIM-4)."""
+
+CONTROLLER_SPAN_TICKS = 30
+"""The longest controller temp any valid configuration allows (CFG rule: at most 30 minutes)."""
 
 
 def on_temp_basal(c: PumpConfig, s: PumpState, e: TempBasal, logic: Logic) -> Handled:
@@ -54,9 +61,16 @@ def on_temp_basal(c: PumpConfig, s: PumpState, e: TempBasal, logic: Logic) -> Ha
     user_duration = logic.all(d >= c.temp_min_ticks, d <= c.temp_max_ticks, whole_steps)
     controller_duration = logic.all(d >= 1, d <= c.controller_temp_max_ticks)
     proposed = replace(s.basal, temp_kind=e.kind, temp_value=e.value, temp_remaining_ticks=d, temp_source=e.source)
-    proposed_cpph = effective_cpph(st, proposed, s.time_of_day_ticks, logic)
-    raises = proposed_cpph > scheduled_pph(st, s.time_of_day_ticks, logic) * CPPH_PER_PPH
-    projected = logic.div_const(proposed_cpph + CONTROLLER_PROJECTION_DIVISOR - 1, CONTROLLER_PROJECTION_DIVISOR)
+    now_tod = s.time_of_day_ticks
+    last_tod = last_tick_of_day(now_tod, d, logic)
+    proposed_cpph = effective_cpph(st, proposed, now_tod, logic)
+    last_cpph = effective_cpph(st, proposed, last_tod, logic)
+    raises = logic.any(
+        proposed_cpph > scheduled_pph(st, now_tod, logic) * CPPH_PER_PPH,
+        last_cpph > scheduled_pph(st, last_tod, logic) * CPPH_PER_PPH,
+    )
+    highest_cpph = logic.max(proposed_cpph, last_cpph)
+    projected = logic.div_const(highest_cpph + CONTROLLER_PROJECTION_DIVISOR - 1, CONTROLLER_PROJECTION_DIVISOR)
     checks = (
         (logic.any(logic.not_(controller), st.controller_enabled), Reason.CONTROLLER_DISABLED),
         (logic.any(logic.not_(absolute), e.value <= st.max_basal_pph), Reason.TEMP_RATE_ABOVE_MAX_BASAL),
@@ -84,6 +98,17 @@ def on_temp_basal(c: PumpConfig, s: PumpState, e: TempBasal, logic: Logic) -> Ha
     accepted = replace(replaced, basal=replace(proposed, acc=s.basal.acc))
     accepted = touched_by_user(remember(accepted, e.request_id), e.source == Source.USER, logic)
     return Handled(checks, is_replay(s, e.request_id, logic), accepted, fx)
+
+
+def last_tick_of_day(now_tod_ticks: int, duration_ticks: int, logic: Logic) -> int:
+    """Local time of a controller temp's last tick (LIM-4), for durations 1..30.
+
+    ``duration_ticks`` outside 1..30 is refused elsewhere; it is bounded here
+    only so that the slot lookup stays inside the profile for every input.
+    """
+    span = logic.min(logic.max(duration_ticks, 1), CONTROLLER_SPAN_TICKS) - 1
+    later = now_tod_ticks + span
+    return logic.ite(later >= TICKS_PER_DAY, later - TICKS_PER_DAY, later)
 
 
 def on_cancel_temp_basal(c: PumpConfig, s: PumpState, e: CancelTempBasal, logic: Logic) -> Handled:

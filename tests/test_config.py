@@ -119,10 +119,6 @@ CLINICAL: dict[ConfigRule, tuple[dict[str, Any], tuple[ConfigRule, ...]]] = {
     R.VERY_LOW_RESERVOIR_NOT_5_U: ({"reservoir_very_low_pulses": 99}, (R.VERY_LOW_RESERVOIR_NOT_5_U,)),
     R.LGS_LONGER_THAN_2_H: ({"lgs_max_ticks": 121}, (R.LGS_LONGER_THAN_2_H,)),
     R.LGS_LOCKOUT_SHORTER_THAN_30_MIN: ({"lgs_lockout_ticks": 29}, (R.LGS_LOCKOUT_SHORTER_THAN_30_MIN,)),
-    R.CONTROLLER_TEMP_LONGER_THAN_30_MIN: (
-        {"controller_temp_max_ticks": 31},
-        (R.CONTROLLER_TEMP_LONGER_THAN_30_MIN,),
-    ),
     R.TEMP_PERCENT_ABOVE_250: ({"temp_percent_max": 251}, (R.TEMP_PERCENT_ABOVE_250,)),
     R.GLUCOSE_AGE_LIMITS_LOOSER_THAN_CATALOGUE: (
         {"glucose_max_age_ticks": 13},
@@ -162,6 +158,13 @@ def test_clinical_rule(rule: ConfigRule) -> None:
     broken = dataclasses.replace(C, **changes)
     assert config_problems(broken) == expected
     assert config_problems(broken, clinical=False) == ()
+
+
+def test_controller_temp_longer_than_30_minutes_is_a_structural_error() -> None:
+    """CFG-1, TMP-3, LIM-4: the max-IOB projection covers 30 minutes, so a longer controller temp is invalid."""
+    broken = dataclasses.replace(C, controller_temp_max_ticks=31)
+    assert config_problems(broken, clinical=False) == (R.CONTROLLER_TEMP_RANGE_INVALID,)
+    assert config_problems(dataclasses.replace(C, controller_temp_max_ticks=30)) == ()
 
 
 def test_every_failed_config_rule_is_listed_in_rule_order() -> None:

@@ -32,6 +32,7 @@ from tests.helpers import (
     next_request_id,
     notices,
     per_tick,
+    quiet_settings,
 )
 
 ONE_PER_MINUTE = 60 * C.pulse_mu
@@ -233,6 +234,38 @@ def test_controller_temp_refused_above_max_iob() -> None:
     assert_refused(pump, _temp_event(pump, TempKind.ABSOLUTE, 60, 30, Source.CONTROLLER), Reason.MAX_IOB)
     # 40 pulses/h for 30 minutes is 20 pulses: exactly max IOB.
     pump.accept(_temp_event(pump, TempKind.ABSOLUTE, 40, 30, Source.CONTROLLER))
+
+
+def test_controller_temp_projection_covers_the_next_basal_segment() -> None:
+    """LIM-4: a percent temp started 10 minutes before the schedule rises is projected at the higher rate.
+
+    Profile 0.2 U/h until 00:30, then 1.2 U/h; max IOB 0.5 U (10 pulses).  At 00:20 a 250 % controller temp
+    runs 10 minutes at 10 pulses/h and 20 minutes at 60 pulses/h: 30 minutes at 60 pulses/h is 30 pulses,
+    above max IOB, so it is refused, though at the current rate (5 pulses) it would fit.  The same temp for
+    10 minutes ends before the boundary and fits."""
+    settings = quiet_settings(
+        basal_segments_mu_per_hour=((0, 200), (30, 1200)), max_iob_mu=500, controller_enabled=True
+    )
+    pump = delivering_pump(settings)
+    pump.ticks(20)
+    pump.glucose(150)
+    assert_refused(pump, _temp_event(pump, TempKind.PERCENT, 250, 30, Source.CONTROLLER), Reason.MAX_IOB)
+    assert_refused(pump, _temp_event(pump, TempKind.PERCENT, 250, 11, Source.CONTROLLER), Reason.MAX_IOB)
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 250, 10, Source.CONTROLLER))
+
+
+def test_controller_temp_projection_wraps_at_midnight() -> None:
+    """LIM-4: the slot of a temp's last tick wraps past midnight into the first slot of the day.
+
+    Profile 1.2 U/h until 00:30, then nothing; at 23:50 a 250 % controller temp raises nothing now but 60
+    pulses/h (max basal) after midnight: refused above max IOB for 30 minutes, accepted for 10."""
+    settings = quiet_settings(basal_segments_mu_per_hour=((0, 1200), (30, 0)), max_iob_mu=500, controller_enabled=True)
+    pump = delivering_pump(settings)
+    pump.ticks(24 * 60 - 10)
+    pump.glucose(150)
+    assert pump.state.time_of_day_ticks == 24 * 60 - 10
+    assert_refused(pump, _temp_event(pump, TempKind.PERCENT, 250, 30, Source.CONTROLLER), Reason.MAX_IOB)
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 250, 10, Source.CONTROLLER))
 
 
 def test_max_iob_does_not_limit_user_temps() -> None:
