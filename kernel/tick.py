@@ -22,8 +22,10 @@ delivers therapy.  In order:
    duration and the schedule resumes the next tick (TMP-2).
 
 Delivery of one minute.  Basal is due from the accumulator
-(``kernel.basal``); the normal bolus wants up to ``bolus_pulses_per_tick``
-(BOL-3); the extended bolus wants its even share (``BolusState``).  The room
+(``kernel.basal``); the extended bolus wants its even share (``BolusState``)
+and the normal bolus what is left of ``bolus_pulses_per_tick``: the speed
+bounds both parts together (BOL-3), and an extended share above the speed
+is stretched over more minutes, never delivered faster.  The room
 is the smallest of the hourly window's room, the daily window's room and the
 reservoir.  Basal is served first, then the normal bolus, then the extended
 bolus.  If a bolus cannot get its full share it stops there and the user is
@@ -129,15 +131,19 @@ def _deliver(c: PumpConfig, s: PumpState, fx: Effects, missed: bool, logic: Logi
     basal_n = logic.min(basal_due, room)
     withheld = basal_due - basal_n
 
-    bolus_want = logic.min(b.remaining_pulses, c.bolus_pulses_per_tick)
+    # The bolus speed bounds the normal and the extended part together (BOL-3): the extended share
+    # is served within it first, the normal bolus takes what is left of the speed this minute.
+    ext_units = b.ext_acc + b.ext_remainder_pulses
+    ext_extra = ext_units >= b.ext_duration_ticks
+    ext_share = logic.min(b.ext_quotient_pulses + logic.ite(ext_extra, 1, 0), b.ext_remaining_pulses)
+    ext_want = logic.min(ext_share, c.bolus_pulses_per_tick)
+
+    bolus_want = logic.min(b.remaining_pulses, c.bolus_pulses_per_tick - ext_want)
     bolus_n = logic.min(bolus_want, room - basal_n)
     bolus_cut = bolus_n < bolus_want
     bolus_left = b.remaining_pulses - bolus_n
     bolus_done = logic.all(b.remaining_pulses > 0, logic.not_(bolus_cut), bolus_left == 0)
 
-    ext_units = b.ext_acc + b.ext_remainder_pulses
-    ext_extra = ext_units >= b.ext_duration_ticks
-    ext_want = logic.min(b.ext_quotient_pulses + logic.ite(ext_extra, 1, 0), b.ext_remaining_pulses)
     ext_n = logic.min(ext_want, room - basal_n - bolus_n)
     ext_cut = ext_n < ext_want
     ext_left = b.ext_remaining_pulses - ext_n

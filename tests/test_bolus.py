@@ -120,13 +120,15 @@ def test_normal_bolus_must_not_carry_a_duration() -> None:
 
 
 def test_dual_wave_delivers_both_parts_exactly() -> None:
-    """BOL-2: a dual wave delivers the immediate part at bolus speed and the extended part evenly."""
+    """BOL-2, BOL-3: a dual wave delivers the extended part evenly and the immediate part with what is left of
+    the bolus speed: both parts together never exceed it in any minute."""
     pump = _pump()
     result = pump.bolus(60, 30, 15)
     assert [(n.a, n.b) for n in notices(result, NoticeKind.BOLUS_STARTED)] == [(60, 30)]
     results = pump.ticks(17)
     delivered = per_tick(results)
-    assert delivered == [SPEED + 2, SPEED + 2] + [2] * 13 + [0, 0]
+    assert delivered == [SPEED, SPEED, 60 - 2 * (SPEED - 2) + 2] + [2] * 12 + [0, 0]
+    assert max(delivered) <= SPEED
     assert sum(delivered) == 90
     assert len(all_notices(results, NoticeKind.BOLUS_ENDED)) == 1
     assert len(all_notices(results, NoticeKind.EXTENDED_ENDED)) == 1
