@@ -14,8 +14,9 @@ fault code.  The report decides:
 
 * a fault code, or more pulses displaced than commanded, is a motor fault:
   delivery stops and a high-priority alarm sounds until the next reservoir
-  change (DLV-3).  Over-delivered pulses are counted (``totals.excess_pulses``)
-  and taken from the reservoir;
+  change (DLV-3).  Over-delivered pulses are counted (``totals.excess_pulses``),
+  taken from the reservoir, and counted in insulin on board and the dose
+  windows (``kernel.windows.record_excess``);
 * fewer pulses displaced than commanded is partial delivery, reported; the
   shortfall accumulates as occlusion evidence and is never re-delivered
   (OCC-3);
@@ -49,6 +50,7 @@ from kernel.logic import Logic
 from kernel.modes import Condition
 from kernel.reasons import Reason, StopCause
 from kernel.state import PumpState
+from kernel.windows import record_excess
 
 
 def on_motor_report(c: PumpConfig, s: PumpState, e: MotorReport, logic: Logic) -> Handled:
@@ -77,7 +79,8 @@ def on_motor_report(c: PumpConfig, s: PumpState, e: MotorReport, logic: Logic) -
         confirmed_pulses=s.totals.confirmed_pulses + shown,
         excess_pulses=s.totals.excess_pulses + excess,
     )
-    accepted = replace(s, motor=motor, reservoir=reservoir, totals=totals)
+    windows = record_excess(s.settings, s.windows, excess, logic)
+    accepted = replace(s, motor=motor, reservoir=reservoir, totals=totals, windows=windows)
     fx = notice(NO_EFFECTS, NoticeKind.PARTIAL_DELIVERY, shortfall > 0, commanded, shown, 0, logic)
     edges = ((Condition.MOTOR_FAILED, faulted), (Condition.LINE_OCCLUDED, occluded))
     return Handled(checks, False, accepted, fx, edges)

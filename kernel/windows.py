@@ -20,7 +20,12 @@ with 5-minute buckets), never short.
 
 Pulses are counted when commanded, whether or not the motor confirms them
 later (LIM-5: uncertain delivery counts as delivered).  Priming never enters
-the rings (RES-3).
+the rings (RES-3).  Pulses the motor displaced beyond the command (a motor
+fault, DLV-3) are counted too, when the report shows them
+(``record_excess``): in full in the IOB ring, and in the hour and day rings up
+to what is left of the limit (the fault has already stopped delivery, and a
+full window blocks therapy just the same; the whole excess stays in
+``totals.excess_pulses``).
 
 Units: ``_pulses`` and ``_ticks``.  Requirements served: LIM-1, LIM-2, LIM-3,
 LIM-4, LIM-5, RES-3.
@@ -58,6 +63,24 @@ def hour_room(st: TherapySettings, w: Windows) -> int:
 def day_room(st: TherapySettings, w: Windows) -> int:
     """Pulses that may still be commanded in the day window (LIM-2)."""
     return st.max_daily_pulses - total(w.day_pulses)
+
+
+def record_excess(st: TherapySettings, w: Windows, excess_pulses: int, logic: Logic) -> Windows:
+    """``w`` with over-delivered pulses counted (DLV-3, LIM-4, LIM-5; see module docstring).
+
+    IOB takes all of ``excess_pulses``; the hour and day rings take it up to
+    their room, so a full window stays exactly full.
+    """
+    to_hour = logic.min(excess_pulses, logic.max(hour_room(st, w), 0))
+    to_day = logic.min(excess_pulses, logic.max(day_room(st, w), 0))
+    return Windows(
+        hour_pulses=(w.hour_pulses[0] + to_hour, *w.hour_pulses[1:]),
+        hour_phase_ticks=w.hour_phase_ticks,
+        day_pulses=(w.day_pulses[0] + to_day, *w.day_pulses[1:]),
+        day_phase_ticks=w.day_phase_ticks,
+        iob_pulses=(w.iob_pulses[0] + excess_pulses, *w.iob_pulses[1:]),
+        iob_phase_ticks=w.iob_phase_ticks,
+    )
 
 
 def record(w: Windows, pulses: int) -> Windows:

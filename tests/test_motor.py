@@ -149,6 +149,33 @@ def test_over_delivery_is_a_fault_and_is_counted() -> None:
     assert pump.state.reservoir.pulses == reservoir - 35
 
 
+def test_over_delivered_pulses_count_in_iob_and_the_dose_windows() -> None:
+    """DLV-3, LIM-4, LIM-5: over-delivered pulses are insulin on board and count against the hourly and daily
+    limits, so after the fault is cleared no limit lets them be given again."""
+    pump = delivering_pump(flat_settings(0), auto_confirm=False)
+    pump.bolus(30)
+    pump.tick()
+    before = pump.state.windows
+    pump.accept(ev.MotorReport(pump.now, pump.state.motor.seq, 35))
+    after = pump.state.windows
+    assert sum(after.iob_pulses) == sum(before.iob_pulses) + 5
+    assert sum(after.hour_pulses) == sum(before.hour_pulses) + 5
+    assert sum(after.day_pulses) == sum(before.day_pulses) + 5
+
+
+def test_over_delivery_fills_a_window_to_its_limit_and_no_further() -> None:
+    """DLV-3, LIM-1: the hour window takes the excess up to the hourly limit; the rest is still in IOB and in
+    ``totals.excess_pulses``, so the window never shows more than its limit."""
+    settings = flat_settings(0, max_bolus_mu=1000, max_hourly_mu=1000, max_basal_mu_per_hour=1000)
+    pump = delivering_pump(settings, auto_confirm=False)
+    pump.bolus(settings.max_hourly_pulses)
+    pump.tick()
+    pump.accept(ev.MotorReport(pump.now, pump.state.motor.seq, pump.state.motor.pending_pulses + 7))
+    assert sum(pump.state.windows.hour_pulses) == settings.max_hourly_pulses
+    assert pump.state.totals.excess_pulses == 7
+    assert sum(pump.state.windows.iob_pulses) == pump.state.totals.bolus_pulses + 7
+
+
 def test_nothing_is_delivered_between_a_fault_and_the_next_reservoir_change() -> None:
     """DLV-3: after a fault, hours pass, the alarm is acknowledged, boluses and resumes are tried: no pulse.
     Only the reservoir-change sequence leads back to delivering."""
