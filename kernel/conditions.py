@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kernel.alarms import AlarmKind
+from kernel.alarms import AlarmKind, AlarmStatus
+from kernel.basal import scheduled_pph
 from kernel.commands import Effects, LgsEnd, NoticeKind, notice
 from kernel.config import PumpConfig
 from kernel.handling import end_bolus, end_extended, end_temp
@@ -46,6 +47,7 @@ from kernel.modes import (
 from kernel.reasons import StopCause
 from kernel.sensing import glucose_low, lgs_end, reading_fresh
 from kernel.state import PumpState
+from kernel.windows import day_room, hour_room
 
 
 def level_conditions(c: PumpConfig, s: PumpState, logic: Logic) -> tuple[dict[Condition, bool], int]:
@@ -121,6 +123,28 @@ def busy(s: PumpState, logic: Logic) -> bool:
     return logic.any(s.bolus.remaining_pulses > 0, is_one_of(s.mode, PRIMING_MODES, logic))
 
 
+def limit_latched(s: PumpState, logic: Logic) -> bool:
+    """The limit alert, once raised, holds while the room stays within 15 minutes of basal (LIM-3).
+
+    ``LIMIT_REACHED`` is raised by an edge (a pulse withheld by a rolling
+    limit).  Near a limit basal is withheld again every few minutes; without
+    this latch each of those edges would raise the alert anew right after the
+    user acknowledged it.  While the alert is active or acknowledged and the
+    smaller of the hourly and daily room is at most a quarter hour of the
+    scheduled basal rate, its condition keeps holding, so it stays
+    acknowledged; once the room is back it clears, and the next limit hit
+    alerts again.
+    """
+    st = s.settings
+    raised = logic.any(
+        s.alarms[AlarmKind.LIMIT_REACHED] == AlarmStatus.ACTIVE,
+        s.alarms[AlarmKind.LIMIT_REACHED] == AlarmStatus.ACKED,
+    )
+    room = logic.min(hour_room(st, s.windows), day_room(st, s.windows))
+    quarter_hour_pulses = logic.div_const(scheduled_pph(st, s.time_of_day_ticks, logic), 4)
+    return logic.all(raised, room <= quarter_hour_pulses)
+
+
 def alarm_conditions(c: PumpConfig, s: PumpState, limit_hit: bool, logic: Logic) -> tuple[bool, ...]:
     """For each ``AlarmKind`` in order: does its condition hold in ``s``?"""
     st = s.settings
@@ -139,7 +163,7 @@ def alarm_conditions(c: PumpConfig, s: PumpState, limit_hit: bool, logic: Logic)
         AlarmKind.DELIVERY_UNCERTAIN: s.motor.uncertain,
         AlarmKind.LOW_GLUCOSE_SUSPEND: s.mode == Mode.LGS_SUSPENDED,
         AlarmKind.RESERVOIR_VERY_LOW: logic.all(in_place, s.reservoir.pulses <= c.reservoir_very_low_pulses),
-        AlarmKind.LIMIT_REACHED: limit_hit,
+        AlarmKind.LIMIT_REACHED: logic.any(limit_hit, limit_latched(s, logic)),
         AlarmKind.RESERVOIR_LOW: logic.all(in_place, s.reservoir.pulses <= st.reservoir_low_pulses),
         AlarmKind.SET_REMINDER: logic.all(
             is_one_of(s.mode, SET_IN_USE_MODES, logic), s.reservoir.set_age_ticks >= st.set_reminder_ticks

@@ -136,22 +136,35 @@ def test_acknowledging_an_alarm(kind: AlarmKind) -> None:
     result = pump.accept(ev.AlarmAck(pump.now, kind))
     entries = [e for e in result.state.log.entries if e.kind == LogKind.ALARM_ACKNOWLEDGED]
     assert entries[-1].code == kind and entries[-1].tick == pump.now
-    # LIMIT_REACHED is an edge: it held only in the tick a pulse was withheld.
-    expected = AlarmStatus.CLEAR if kind == AlarmKind.LIMIT_REACHED else AlarmStatus.ACKED
-    assert pump.state.alarms[kind] == expected
+    # LIMIT_REACHED is raised by an edge, and latched while the room stays low (kernel.conditions.limit_latched).
+    assert pump.state.alarms[kind] == AlarmStatus.ACKED
     assert_refused(pump, ev.AlarmAck(pump.now, kind), Reason.ALARM_NOT_ACTIVE)
-    if kind != AlarmKind.LIMIT_REACHED:
-        pump.ticks(5)
-        assert len(_announcements(pump, kind)) == 1, "an acknowledged alarm is not raised again while it holds"
+    pump.ticks(5)
+    assert len(_announcements(pump, kind)) == 1, "an acknowledged alarm is not raised again while it holds"
 
 
-def test_limit_reached_is_raised_again_by_a_new_withheld_pulse() -> None:
-    """ALM-1, LIM-3: LIMIT_REACHED is an edge: after acknowledgement, the next withheld pulse raises it again,
-    and while it is active further withheld pulses do not announce it again."""
+def _room_back(pump: Pump) -> None:
+    """Stop delivering until every pulse has left the hour window, so the room is back."""
+    pump.accept(ev.Suspend(pump.now))
+    pump.ticks(70)
+
+
+def test_limit_reached_is_latched_until_the_room_is_back_then_raised_again() -> None:
+    """ALM-1, LIM-3: while the pump runs at the limit, withheld pulses neither re-announce the active alert nor,
+    once acknowledged, raise it again; when the room is back it clears, and the next withheld pulse raises it."""
     pump = _limit_reached()
     pump.ticks(10)
     assert len(_announcements(pump, AlarmKind.LIMIT_REACHED)) == 1
     pump.accept(ev.AlarmAck(pump.now, AlarmKind.LIMIT_REACHED))
+    withheld = pump.state.totals.withheld_pulses
+    pump.ticks(40)
+    assert pump.state.totals.withheld_pulses > withheld
+    assert pump.state.alarms[AlarmKind.LIMIT_REACHED] == AlarmStatus.ACKED
+    assert len(_announcements(pump, AlarmKind.LIMIT_REACHED)) == 1
+    _room_back(pump)
+    assert pump.state.alarms[AlarmKind.LIMIT_REACHED] == AlarmStatus.CLEAR
+    pump.accept(ev.Resume(pump.now))
+    pump.bolus(pump.state.settings.max_hourly_pulses)
     pump.run_until(lambda p: p.state.alarms[AlarmKind.LIMIT_REACHED] == AlarmStatus.ACTIVE, 10)
     assert len(_announcements(pump, AlarmKind.LIMIT_REACHED)) == 2
 
@@ -159,7 +172,7 @@ def test_limit_reached_is_raised_again_by_a_new_withheld_pulse() -> None:
 CLEAR_WITHOUT_ACK: dict[AlarmKind, Callable[[Pump], object]] = {
     AlarmKind.DELIVERY_UNCERTAIN: lambda p: p.accept(ev.MotorReport(p.now, p.state.motor.seq, 10)),
     AlarmKind.LOW_GLUCOSE_SUSPEND: lambda p: p.run_until(lambda q: q.mode == Mode.DELIVERING, 20),
-    AlarmKind.LIMIT_REACHED: lambda p: None,
+    AlarmKind.LIMIT_REACHED: _room_back,
     AlarmKind.SENSOR_UNAVAILABLE: lambda p: p.accept(ev.GlucoseReading(p.now, p.now, 120)),
     AlarmKind.RESERVOIR_LOW: lambda p: _new_reservoir(p),
     AlarmKind.RESERVOIR_VERY_LOW: lambda p: _new_reservoir(p),
