@@ -16,7 +16,13 @@ reason; the shell must then start the pump suspended with an alarm, never
 from a default state that delivers (PER-3, ``adapters.persistence``).
 
 The shape of every value is taken from a template (``initial_state``), so the
-reader accepts exactly what the writer can produce.
+reader accepts exactly what the writer can produce.  A record whose checksum
+matches can still hold values no run of the kernel produces (a writer bug, a
+hand-edited file with a recomputed checksum); ``implausible`` checks the
+values too (every code inside its enumeration, every counter non-negative,
+the settings valid, the reservoir within capacity, the dose windows within
+their limits, the phases and the time of day in range) and such a record is
+``Corrupt`` as well.
 
 Requirements served: PER-1, PER-3 (detection), ALM-3 (alarms are part of the
 record).
@@ -30,10 +36,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from kernel.alarms import AlarmStatus
 from kernel.config import PumpConfig, config_problems
+from kernel.events import Source, TempKind
 from kernel.log import LOG_CAPACITY, EventLog, LogEntry
-from kernel.settings import settings_well_typed
+from kernel.logic import total
+from kernel.modes import Mode
+from kernel.settings import settings_problems, settings_well_typed
 from kernel.state import PumpState, initial_state
+from kernel.units import ACC_UNITS_PER_PULSE, IOB_BUCKET_TICKS, TICKS_PER_DAY
 
 FORMAT = b"PUMPKERNEL-RECORD"
 VERSION = 1
@@ -148,4 +159,54 @@ def _decode(record: object) -> Decoded | Corrupt:
     state = _rebuild(initial_state(config), data["state"], "state")
     if not settings_well_typed(state.settings):
         raise _Invalid("the recorded settings are ill-typed")
+    problems = implausible(config, state)
+    if problems:
+        raise _Invalid("implausible values: " + ", ".join(problems))
     return Decoded(config=config, state=state)
+
+
+def _negative_fields(value: Any, path: str) -> list[str]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [path] if value < 0 else []
+    if isinstance(value, tuple):
+        return [bad for i, item in enumerate(value) for bad in _negative_fields(item, f"{path}[{i}]")]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [
+            bad
+            for f in dataclasses.fields(value)
+            for bad in _negative_fields(getattr(value, f.name), f"{path}.{f.name}")
+        ]
+    return []
+
+
+def implausible(config: PumpConfig, state: PumpState) -> tuple[str, ...]:
+    """Every value of a well-shaped ``state`` that no run of the kernel produces (PER-3); empty if none.
+
+    ``config`` must be valid.  Checks: codes inside their enumerations,
+    counters non-negative, settings valid under ``config``, reservoir within
+    capacity, dose windows within their limits, phases and time of day in
+    range.  Never raises on a state of the right shape.
+    """
+    s = state
+    st = s.settings
+    problems = [f"negative {path}" for path in _negative_fields(s, "state")]
+    checks = (
+        ("mode", s.mode in set(Mode)),
+        ("alarm status", all(status in set(AlarmStatus) for status in s.alarms)),
+        ("temp kind", s.basal.temp_kind in set(TempKind)),
+        ("temp source", s.basal.temp_source in set(Source)),
+        ("settings", not settings_problems(config, st)),
+        ("time of day", s.time_of_day_ticks < TICKS_PER_DAY),
+        ("reservoir above capacity", s.reservoir.pulses <= config.reservoir_capacity_pulses),
+        ("basal accumulator", s.basal.acc < ACC_UNITS_PER_PULSE),
+        ("hour window above limit", total(s.windows.hour_pulses) <= st.max_hourly_pulses),
+        ("day window above limit", total(s.windows.day_pulses) <= st.max_daily_pulses),
+        ("hour phase", s.windows.hour_phase_ticks < config.hour_bucket_ticks),
+        ("day phase", s.windows.day_phase_ticks < config.day_bucket_ticks),
+        ("iob phase", s.windows.iob_phase_ticks < IOB_BUCKET_TICKS),
+        ("extended duration", s.bolus.ext_duration_ticks >= 1),
+    )
+    problems.extend(name for name, holds in checks if not holds)
+    return tuple(problems)

@@ -332,3 +332,57 @@ def test_random_damage_never_raises() -> None:
             again = decode(encode(result.config, result.state))
             assert isinstance(again, Decoded) and again.state == result.state
         assert isinstance(decode(HEADER + b"\n" + bytes(damaged)), Corrupt)
+
+
+IMPLAUSIBLE: dict[str, tuple[Callable[[dict[str, Any]], object], str]] = {
+    "mode-out-of-range": (_set(["state", "mode"], 99), "mode"),
+    "alarm-status-out-of-range": (_set(["state", "alarms", 0], 7), "alarm status"),
+    "temp-kind-out-of-range": (_set(["state", "basal", "temp_kind"], 9), "temp kind"),
+    "temp-source-out-of-range": (_set(["state", "basal", "temp_source"], 9), "temp source"),
+    "negative-reservoir": (_set(["state", "reservoir", "pulses"], -1), "negative state.reservoir.pulses"),
+    "negative-bucket": (_set(["state", "windows", "iob_pulses", 3], -5), "negative state.windows.iob_pulses[3]"),
+    "reservoir-above-capacity": (
+        _set(["state", "reservoir", "pulses"], C.reservoir_capacity_pulses + 1),
+        "reservoir above capacity",
+    ),
+    "settings-invalid": (_set(["state", "settings", "max_bolus_pulses"], 10**6), "settings"),
+    "time-of-day-past-midnight": (_set(["state", "time_of_day_ticks"], 1440), "time of day"),
+    "accumulator-full": (_set(["state", "basal", "acc"], 6000), "basal accumulator"),
+    "hour-window-above-limit": (_set(["state", "windows", "hour_pulses", 0], 10**5), "hour window above limit"),
+    "day-window-above-limit": (_set(["state", "windows", "day_pulses", 0], 10**6), "day window above limit"),
+    "hour-phase": (_set(["state", "windows", "hour_phase_ticks"], C.hour_bucket_ticks), "hour phase"),
+    "day-phase": (_set(["state", "windows", "day_phase_ticks"], C.day_bucket_ticks), "day phase"),
+    "iob-phase": (_set(["state", "windows", "iob_phase_ticks"], 10**3), "iob phase"),
+    "extended-duration-zero": (_set(["state", "bolus", "ext_duration_ticks"], 0), "extended duration"),
+}
+
+
+@pytest.mark.parametrize("name", list(IMPLAUSIBLE))
+def test_well_shaped_record_with_implausible_values_is_corrupt(name: str) -> None:
+    """PER-3: a record of the right shape and checksum whose values no kernel run produces is refused, named."""
+    edit, problem = IMPLAUSIBLE[name]
+    reason = _corrupt(_edited(edit))
+    assert reason.startswith("implausible values: ") and problem in reason, reason
+
+
+def test_every_state_of_a_long_random_run_is_plausible() -> None:
+    """PER-1, PER-3: the plausibility check refuses nothing the kernel produces (seeded random run)."""
+    from kernel.record import implausible
+
+    rng = random.Random(20261202)
+    pump = delivering_pump()
+    for _ in range(3000):
+        choice = rng.randrange(10)
+        if choice < 6:
+            pump.do(ev.Tick(pump.now + 1))
+        elif choice == 6:
+            pump.do(ev.BolusRequest(pump.now, rng.randrange(1, 10**6), ev.Source.USER, rng.randrange(0, 60)))
+        elif choice == 7:
+            pump.do(ev.GlucoseReading(pump.now, pump.now, rng.randrange(40, 400)))
+        elif choice == 8:
+            pump.do(ev.Suspend(pump.now) if rng.random() < 0.5 else ev.Resume(pump.now))
+        else:
+            pump.do(ev.TempBasal(pump.now, rng.randrange(1, 10**6), ev.Source.USER, TempKind.PERCENT, 150, 30))
+        assert implausible(C, pump.state) == (), pump.state
+        if pump.now % 25 == 0:
+            assert isinstance(decode(encode(C, pump.state)), Decoded)
