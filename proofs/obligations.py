@@ -40,7 +40,7 @@ import z3
 
 from kernel import events as ev
 from kernel.alarms import DEFERRABLE, HIGH_ALARMS, AlarmKind, AlarmStatus, high_alarm_active
-from kernel.basal import effective_cpph
+from kernel.basal import effective_cpph, scheduled_pph
 from kernel.commands import Purpose
 from kernel.events import BolusRequest, CancelTarget, MotorFault, Source, TempKind
 from kernel.iob import iob_pulses
@@ -50,7 +50,7 @@ from kernel.reasons import Reason
 from kernel.sensing import reading_fresh
 from kernel.settings import settings_checks
 from kernel.state import initial_state
-from kernel.units import ACC_UNITS_PER_PULSE, CPPH_PER_PPH, TICKS_PER_HOUR
+from kernel.units import ACC_UNITS_PER_PULSE, CPPH_PER_PPH, TICKS_PER_DAY, TICKS_PER_HOUR
 from kernel.windows import day_room, hour_room
 from proofs.model import Context, as_bool
 from specs.invariants import INVARIANTS
@@ -411,10 +411,7 @@ def _tick_basal_bound(st: Step) -> Any:
 def _tick_bolus_speed(st: Step) -> Any:
     delta = st.after.totals.bolus_pulses - st.before.totals.bolus_pulses
     normal = st.before.bolus.remaining_pulses - st.after.bolus.remaining_pulses
-    return z3.And(
-        delta <= 2 * st.config.bolus_pulses_per_tick,
-        z3.Or(st.after.bolus.remaining_pulses == 0, normal <= st.config.bolus_pulses_per_tick),
-    )
+    return z3.And(delta >= 0, normal >= 0, delta <= st.config.bolus_pulses_per_tick)
 
 
 def _tick_missed(st: Step) -> Any:
@@ -474,6 +471,23 @@ def _report_fault(st: Step) -> Any:
     e = st.event
     faulty = z3.Or(e.fault != MotorFault.NONE, e.displaced_pulses > st.before.motor.pending_pulses)
     return _implies(z3.And(accepted(st), faulty), st.after.mode == Mode.MOTOR_FAULT)
+
+
+def _report_excess_counted(st: Step) -> Any:
+    """Over-delivered pulses enter IOB in full, and the dose windows up to their room (DLV-3, LIM-4, LIM-5)."""
+    e = st.event
+    excess = e.displaced_pulses - st.before.motor.pending_pulses
+    w0, w1 = st.before.windows, st.after.windows
+    room_h = hour_room(st.before.settings, w0)
+    room_d = day_room(st.before.settings, w0)
+    return _implies(
+        z3.And(accepted(st), excess > 0),
+        z3.And(
+            total(w1.iob_pulses) == total(w0.iob_pulses) + excess,
+            total(w1.hour_pulses) == total(w0.hour_pulses) + z3.If(excess < room_h, excess, room_h),
+            total(w1.day_pulses) == total(w0.day_pulses) + z3.If(excess < room_d, excess, room_d),
+        ),
+    )
 
 
 def _report_resolves(st: Step) -> Any:
@@ -625,6 +639,28 @@ def _suspend_stops(st: Step) -> Any:
             st.after.bolus.ext_remaining_pulses == 0,
         ),
     )
+
+
+def _temp_controller_iob(st: Step) -> Any:
+    """An accepted controller temp that raises basal fits max IOB at every minute it may run (LIM-4).
+
+    A controller temp lasts 1 to 30 ticks, so it spans at most two profile slots: the slot now and the
+    slot of its last tick.  At each, a rate above the schedule must satisfy ``iob + ceil(rate x 30 / 6000)
+    <= max IOB``, i.e. ``rate <= 200 x (max IOB - iob)``.
+    """
+    e = st.event
+    s0 = st.before
+    st1 = s0.settings
+    tod = s0.time_of_day_ticks
+    later = tod + e.duration_ticks - 1
+    last = z3.If(later >= TICKS_PER_DAY, later - TICKS_PER_DAY, later)
+    room_cpph = 200 * (st1.max_iob_pulses - iob_pulses(st1, s0.windows, L))
+    fits = []
+    for t in (tod, last):
+        rate = effective_cpph(st1, st.after.basal, t, L)
+        raises = rate > scheduled_pph(st1, t, L) * CPPH_PER_PPH
+        fits.append(_implies(raises, rate <= room_cpph))
+    return _implies(z3.And(accepted(st), e.source == Source.CONTROLLER), z3.And(*fits))
 
 
 def _temp_limits(st: Step) -> Any:
@@ -889,7 +925,7 @@ def all_obligations() -> list[Obligation]:
             "SAFE/bolus-speed",
             "safety",
             ("BOL-3", "BOL-2"),
-            "A tick delivers at most the bolus speed for the normal bolus, and at most twice it for all boluses.",
+            "A tick delivers at most the bolus speed, normal and extended bolus together.",
             ev.Tick,
             _tick_bolus_speed,
         ),
@@ -908,6 +944,14 @@ def all_obligations() -> list[Obligation]:
             "A report of a fault or of more pulses than commanded stops delivery in the motor-fault mode.",
             ev.MotorReport,
             _report_fault,
+        ),
+        (
+            "SAFE/report-excess-counted",
+            "safety",
+            ("DLV-3", "LIM-4", "LIM-5"),
+            "Over-delivered pulses are counted in IOB in full and in the hour and day windows up to their room.",
+            ev.MotorReport,
+            _report_excess_counted,
         ),
         (
             "SAFE/report-resolves",
@@ -1020,6 +1064,14 @@ def all_obligations() -> list[Obligation]:
             "An accepted temp basal is within max basal or 250 %, and a controller's lasts at most 30 minutes.",
             ev.TempBasal,
             _temp_limits,
+        ),
+        (
+            "SAFE/controller-temp-iob",
+            "safety",
+            ("LIM-4", "TMP-3", "SEC-3"),
+            "A controller temp that raises basal is accepted only if it fits max IOB in both profile slots it spans.",
+            ev.TempBasal,
+            _temp_controller_iob,
         ),
         (
             "SAFE/temp-uncertain",

@@ -25,7 +25,7 @@ from typing import Any
 from unittest import mock
 
 import specs.invariants as invariants_module
-from kernel import alarms, basal, bolus, conditions, control, core, motor, settings, tick, windows
+from kernel import alarms, basal, bolus, conditions, control, core, motor, settings, temp, tick, windows
 from kernel.handling import Handled
 from kernel.reasons import Reason
 from kernel.sensing import lgs_end as _original_lgs_end
@@ -134,6 +134,22 @@ def _ack_any(statuses: Any, kind: Any, holds: Any, logic: Any) -> Any:
     return tuple(logic.ite(kind == k, 0, statuses[k]) for k in range(len(statuses)))
 
 
+def _projection_now_only(now_tod: Any, duration: Any, logic: Any) -> Any:
+    return now_tod
+
+
+def _excess_ignored(st: Any, w: Any, excess: Any, logic: Any) -> Any:
+    return w
+
+
+_original_deliver = tick._deliver
+
+
+def _deliver_speed_per_part(c: Any, s: Any, fx: Any, missed: Any, logic: Any) -> Any:
+    # Each part may use the whole speed: as if the speed were doubled for the two parts together.
+    return _original_deliver(replace(c, bolus_pulses_per_tick=2 * c.bolus_pulses_per_tick), s, fx, missed, logic)
+
+
 def _settings_unchecked(c: Any, st: Any, logic: Any) -> Any:
     return tuple((rule, True) for rule, _ in settings.settings_checks(c, st, logic))
 
@@ -210,6 +226,24 @@ WEAKENINGS: tuple[Weakening, ...] = (
         "The invariant INV-MOTOR is deleted (a deleted invariant conjunct).",
         lambda: _without_invariant("INV-MOTOR"),
         ("SAFE/uncertain-delivers-nothing", "CONS/Tick", "CONS/MotorReport"),
+    ),
+    Weakening(
+        "W14-iob-projection-one-slot",
+        "A controller temp's max-IOB projection looks only at the profile slot now (a segment boundary missed).",
+        _patch(temp, "last_tick_of_day", _projection_now_only),
+        ("SAFE/controller-temp-iob",),
+    ),
+    Weakening(
+        "W15-excess-not-counted",
+        "Pulses the motor over-delivered are not counted in IOB and the dose windows.",
+        _patch(motor, "record_excess", _excess_ignored),
+        ("SAFE/report-excess-counted",),
+    ),
+    Weakening(
+        "W16-bolus-speed-per-part",
+        "The normal bolus may use the whole bolus speed next to the extended part (speed exceeded).",
+        _patch(tick, "_deliver", _deliver_speed_per_part),
+        ("SAFE/bolus-speed",),
     ),
     Weakening(
         "W13-invariant-deleted-ext-dda",
