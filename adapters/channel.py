@@ -92,6 +92,8 @@ from kernel.reasons import Reason
 from kernel.step import StepResult
 
 LOGGER = logging.getLogger("pumpkernel.channel")
+"""Every received message is also logged here (refusals as warnings); silent unless the integrator configures it."""
+LOGGER.addHandler(logging.NullHandler())
 
 MAGIC = b"PK"
 VERSION = 1
