@@ -17,6 +17,8 @@ SUBCOMMANDS: dict[str, str] = {
     "prove": "pumpkernel.prove",
     "crosshair": "pumpkernel.crosshair",
     "verify": "pumpkernel.verify",
+    "vectors": "pumpkernel.vectors",
+    "requirements": "pumpkernel.reqexport",
     "modes": "pumpkernel.modesdoc",
 }
 """Subcommand name -> module implementing it."""

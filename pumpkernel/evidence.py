@@ -13,7 +13,8 @@ single source of every file of the bundle:
 * ``junit.xml``: every step, obligation, weakening, contract, property test
   and survivor as a test case, for CI systems;
 * ``counterexamples/test_cex_*.py``: a regression test per counterexample;
-* ``config.toml``: the configuration verified, as a complete file.
+* ``config.toml``: the configuration verified, as a complete file;
+* ``requirements.sdoc``: the requirements with their results, for StrictDoc.
 
 Determinism: the same inputs give the same document apart from two keys,
 ``generated`` (the date) and ``timings`` (every duration); ``stable(doc)``
@@ -713,6 +714,9 @@ def write_bundle(verification: Verification, out: pathlib.Path) -> list[pathlib.
     put("report.md", render_markdown(items))
     put("report.html", render_html(items, title))
     put("junit.xml", render_junit(verification))
+    from pumpkernel.reqexport import sdoc
+
+    put("requirements.sdoc", sdoc({row["id"]: row for row in doc["traceability"]}))
     if verification.loaded is not None:
         put("config.toml", to_toml(verification.loaded.config, verification.loaded.name))
     for old in sorted((out / "counterexamples").glob("test_cex_*.py")):

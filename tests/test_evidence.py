@@ -81,3 +81,20 @@ def test_example_configuration_is_the_documented_default() -> None:
     loaded = load(ROOT / "examples" / "config.toml")
     assert loaded.config == DEFAULT_CONFIG
     assert "examples/config.toml" in (ROOT / "docs" / "configuration.md").read_text()
+
+
+def test_strictdoc_export_has_every_requirement_with_its_result(
+    quick_run: Verification, tmp_path: pathlib.Path
+) -> None:
+    from pumpkernel.reqexport import sdoc
+    from specs.requirements import REQUIREMENTS
+
+    write_bundle(quick_run, tmp_path)
+    text = (tmp_path / "requirements.sdoc").read_text()
+    assert text == sdoc({row["id"]: row for row in document(quick_run)["traceability"]})
+    assert text.startswith("[DOCUMENT]")
+    for requirement in REQUIREMENTS:
+        assert f"\nUID: {requirement.id}\n" in text
+    assert text.count(">>>") == text.count("<<<")
+    assert text.count("[[SECTION]]") == text.count("[[/SECTION]]")
+    assert "STATUS: Not verified" in text, "the proof step did not run in this bundle"
