@@ -1248,4 +1248,12 @@ def all_obligations() -> list[Obligation]:
                 _premise(event_class, premise),
             )
         )
+    obligations += _calculator_obligations()
     return obligations
+
+
+def _calculator_obligations() -> list[Obligation]:
+    """The bolus calculator's obligations (CALC-1..4), kept in ``proofs.calculator``."""
+    from proofs.calculator import calculator_obligations  # imported here: it imports this module
+
+    return calculator_obligations()
