@@ -500,3 +500,67 @@ def test_unpair_forgets_the_device() -> None:
     lk.channel.unpair(PHONE)
     assert lk.channel.receive(lk.phone.suspend()).refusal is Refusal.UNKNOWN_DEVICE
     assert lk.channel.receive(lk.loop.cancel_temp_basal()).passed
+
+
+def test_a_crash_at_every_write_point_never_reopens_a_sequence_number(tmp_path: Path) -> None:
+    """PER-2, SEC-1: kill the pump (an exception) at each write point of receiving a remote bolus, restart
+    from the files, and deliver the same message again: it passes only if its command never reached the
+    kernel, so the bolus is given at most once."""
+    from adapters.persistence import FileStore
+
+    class Crash(Exception):
+        pass
+
+    crash_at: list[int | None] = [None]
+    points: list[str] = []
+
+    def probe(point: str) -> None:
+        points.append(point)
+        if crash_at[0] is not None and len(points) == crash_at[0]:
+            raise Crash(point)
+
+    def start(directory: Path) -> tuple[PumpShell, Channel]:
+        shell = PumpShell.start(
+            C, motor=motor, display=RecordingDisplay(), store=FileStore(directory / "pump", probe=probe), probe=probe
+        )
+        channel = Channel.open(shell, FileChannelStore(directory / "channel", probe=probe), PUMP, probe=probe)
+        return shell, channel
+
+    def prepared(directory: Path) -> tuple[PumpShell, Channel, bytes, int]:
+        r = rig(therapy=settings(remote_bolus_enabled=True), store=FileStore(directory / "pump"))
+        channel = Channel.open(r.shell, FileChannelStore(directory / "channel"), PUMP)
+        phone = pair_device(channel, PHONE, (Source.REMOTE,))
+        return r.shell, channel, phone.bolus(77, 10), r.shell.state.totals.bolus_pulses
+
+    shell, channel, data, _ = prepared(tmp_path / "dry")
+    motor = shell.motor
+    shell, channel = start(tmp_path / "dry")
+    points.clear()
+    assert channel.receive(data).accepted
+    total_points = len(points)
+    assert points == [
+        "channel.rec: written, not yet renamed",
+        "channel.rec: renamed",
+        "channel: sequence saved, command not yet given to the kernel",
+        "save: written, not yet renamed",
+        "save: renamed",
+    ]
+    for index in range(1, total_points + 1):
+        directory = tmp_path / f"crash-{index}"
+        shell, _, data, before = prepared(directory)
+        motor = shell.motor
+        shell, channel = start(directory)
+        points.clear()
+        crash_at[0] = index
+        with pytest.raises(Crash):
+            channel.receive(data)
+        crash_at[0] = None
+        shell, channel = start(directory)
+        again = channel.receive(data)
+        if again.passed:
+            assert again.step is not None and not again.step.outcome.replayed, points[index - 1]
+        else:
+            assert again.refusal is Refusal.REPLAYED, (points[index - 1], again.refusal)
+        for _ in range(5):
+            shell.tick()
+        assert shell.state.totals.bolus_pulses - before <= 10, points[index - 1]
