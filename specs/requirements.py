@@ -237,7 +237,7 @@ REQUIREMENTS: tuple[Requirement, ...] = (
             "any rolling limit; every cap is shown with its reason."
         ),
         ("H-OVER",),
-        "",
+        "TherapySettings.max_bolus_pulses, max_hourly_pulses, max_daily_pulses; kernel.windows hour_room/day_room",
         ("z3", "hypothesis", "unit"),
     ),
     R(
@@ -247,14 +247,14 @@ REQUIREMENTS: tuple[Requirement, ...] = (
             "higher glucose never gives less."
         ),
         ("H-OVER", "H-USE"),
-        "",
+        "CalculatorSettings carb ratio (dg/U), sensitivity, targets per half-hour slot; iob_rule",
         ("z3", "hypothesis", "unit"),
     ),
     R(
         "CALC-3",
         ("Rounded down to the bolus increment; the rounding error is below one increment."),
         ("H-OVER",),
-        "",
+        "CalculatorSettings.increment_pulses (1 pulse .. 0.1 U)",
         ("z3", "hypothesis", "unit"),
     ),
     R(
@@ -265,8 +265,8 @@ REQUIREMENTS: tuple[Requirement, ...] = (
             "unconfirmed bolus (Omnipod 5 behaviour)."
         ),
         ("H-USE", "H-DATA"),
-        "",
-        ("unit",),
+        "CalculatorSettings.min_calc_glucose_mgdl (50..70); TherapySettings.dia_index",
+        ("z3", "hypothesis", "unit"),
     ),
     R(
         "LIM-1",
