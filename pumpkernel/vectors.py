@@ -17,6 +17,11 @@ rules, the event classes and their fields).  Each further line is a vector::
                 "commands": [...], "changes": {"path": value}, "mode"}],
      "final_state"}
 
+Vectors with ``"kind": "calculator"`` are for the bolus calculator, a pure
+function outside the step (``kernel.calculator.recommend``): configuration,
+state, calculator settings, request, the tick of the last unconfirmed bolus,
+and the whole recommendation (inputs, terms, caps, warnings).
+
 States use the persistent record's canonical form (``kernel.record``: nested
 objects, lists, integers and booleans; paths like ``bolus.remaining_pulses``
 or ``alarms[3]``), and are read back with the kernel's own record reader.
@@ -47,6 +52,8 @@ from typing import Any
 
 from kernel import events as ev
 from kernel.alarms import AlarmKind, AlarmStatus
+from kernel.calculator import CalcRequest, GlucoseSource, recommend
+from kernel.calculator_settings import CalculatorSettings, make_calculator_settings
 from kernel.commands import Alarm, Deliver, Notice, NoticeKind, Purpose
 from kernel.config import DEFAULT_CONFIG, ConfigRule, PumpConfig
 from kernel.events import CancelTarget, GlucoseStatus, MotorFault, Source, TempKind
@@ -63,10 +70,6 @@ HELP = "export conformance test vectors (JSON lines) covering every requirement 
 FORMAT = "pumpkernel-vectors/1"
 
 NOT_IN_VECTORS: dict[str, str] = {
-    "CALC-1": "No bolus calculator in the kernel yet (the requirement is open in the proof report).",
-    "CALC-2": "No bolus calculator in the kernel yet.",
-    "CALC-3": "No bolus calculator in the kernel yet.",
-    "CALC-4": "No bolus calculator in the kernel yet.",
     "PER-1": "Serialisation is the record format (kernel.record), not a step; every vector's states use it.",
     "PER-2": "Recovery after power loss is the persistence adapter's (tests/adapters crash test).",
     "PER-3": "Reading a corrupted record is the persistence adapter's.",
@@ -794,10 +797,97 @@ def settings_validation() -> Recorder:
     return rec
 
 
+# ---------------------------------------------------------------- bolus calculator
+
+
+def calculator_vector(
+    id: str, title: str, rec: Recorder, request: CalcRequest, requirements: tuple[str, ...], **options: Any
+) -> dict[str, Any]:
+    """A calculator vector: ``recommend(config, state, settings, request, last_unconfirmed_tick)`` -> recommendation."""
+    settings = options.get("settings") or make_calculator_settings(rec.config)
+    last = options.get("last_unconfirmed_tick")
+    result = recommend(rec.config, rec.state, settings, request, last)
+    return {
+        "id": id,
+        "kind": "calculator",
+        "title": title,
+        "requirements": sorted(requirements),
+        "transitions": [],
+        "config": plain(rec.config),
+        "state": plain(rec.state),
+        "calculator_settings": plain(settings),
+        "request": plain(request),
+        "last_unconfirmed_tick": last,
+        "recommendation": plain(result),
+    }
+
+
+def calculator_vectors() -> Iterator[dict[str, Any]]:
+    def pump(glucose: int | None, bolus: int = 0, ticks: int = 1) -> Recorder:
+        rec = delivering(new("calc", "calc"))
+        if bolus:
+            rec.accept(ev.BolusRequest(rec.now, 9001, Source.USER, bolus))
+        rec.tick(ticks)
+        if glucose is not None:
+            rec.accept(ev.GlucoseReading(rec.now, rec.now, glucose))
+        return rec
+
+    sensor = GlucoseSource.SENSOR
+    yield calculator_vector(
+        "calc/meal-and-correction", "60 g at 180 mg/dL", pump(180), CalcRequest(60, sensor), ("CALC-1", "CALC-3")
+    )
+    yield calculator_vector("calc/meal-30g", "30 g at 180 mg/dL", pump(180), CalcRequest(30, sensor), ("CALC-2",))
+    yield calculator_vector(
+        "calc/iob-reduces",
+        "60 g at 180 mg/dL with insulin on board",
+        pump(180, 60, 30),
+        CalcRequest(60, sensor),
+        ("CALC-2",),
+    )
+    yield calculator_vector("calc/higher-glucose", "60 g at 250 mg/dL", pump(250), CalcRequest(60, sensor), ("CALC-2",))
+    yield calculator_vector(
+        "calc/capped", "200 g: capped by max bolus, cap named", pump(180), CalcRequest(200, sensor), ("CALC-1",)
+    )
+    yield calculator_vector("calc/low-glucose", "30 g at 60 mg/dL", pump(60), CalcRequest(30, sensor), ("CALC-4",))
+    yield calculator_vector(
+        "calc/no-glucose", "30 g without a reading", pump(None), CalcRequest(30, sensor), ("CALC-4",)
+    )
+    yield calculator_vector(
+        "calc/manual-glucose",
+        "30 g with a manual 140 mg/dL",
+        pump(None),
+        CalcRequest(30, GlucoseSource.MANUAL, 140),
+        ("CALC-3",),
+    )
+    rec = pump(150)
+    yield calculator_vector(
+        "calc/unconfirmed",
+        "An unconfirmed bolus an hour ago disables the calculator",
+        rec,
+        CalcRequest(30, sensor),
+        ("CALC-4",),
+        last_unconfirmed_tick=max(0, rec.now - 60),
+    )
+
+
+def _calculator_replay(vector: dict[str, Any]) -> list[str]:
+    config = PumpConfig(**vector["config"])
+    state = state_from(config, vector["state"])
+    data = dict(vector["calculator_settings"])
+    for key, value in data.items():
+        if isinstance(value, list):
+            data[key] = tuple(value)
+    settings = CalculatorSettings(**data)
+    request = CalcRequest(**vector["request"])
+    got = plain(recommend(config, state, settings, request, vector["last_unconfirmed_tick"]))
+    return [] if got == vector["recommendation"] else [f"{vector['id']}: recommendation differs"]
+
+
 def all_vectors() -> list[dict[str, Any]]:
-    """Every vector, in a fixed order: event transitions, condition transitions, requirement scenarios."""
+    """Every vector, in a fixed order: event transitions, condition transitions, scenarios, calculator."""
     vectors = list(event_transition_vectors()) + list(condition_transition_vectors())
     vectors += [make().vector() for make in SCENARIOS]
+    vectors += list(calculator_vectors())
     return vectors
 
 
@@ -836,6 +926,8 @@ def header() -> dict[str, Any]:
 
 def replay(vector: dict[str, Any]) -> list[str]:
     """Run ``vector`` through the kernel; every difference from what it records (empty when it conforms)."""
+    if vector.get("kind") == "calculator":
+        return _calculator_replay(vector)
     problems: list[str] = []
     config = PumpConfig(**vector["config"])
     state = state_from(config, vector["initial_state"])
