@@ -1,7 +1,7 @@
 """Tests of the verification suite itself (``pumpkernel verify``).
 
 The main one injects a deliberately broken kernel in-process (the max-bolus
-check off by one, BOL-1) and runs the proof step on the obligations about
+check off by one) and runs the proof step on the obligations about
 bolus limits: the step must fail, and the bundle must name the requirement
 and show the counterexample with its regression test.  Nothing broken is
 shipped: the patch lives for the duration of the test only.
@@ -25,11 +25,14 @@ from kernel import core
 from kernel import events as ev
 from kernel.handling import Handled
 from kernel.reasons import Reason
+from proofs.obligations import all_obligations
 from pumpkernel import cli, verify
 from pumpkernel.evidence import write_bundle
 from pumpkernel.verify import FAILED, NOT_AVAILABLE, PASSED, Options, run_verify
 
 BOLUS_LIMIT_OBLIGATIONS = ("SAFE/bolus-within-max", "SAFE/bolus-above-max-refused")
+MAX_BOLUS_REQUIREMENT = next(o for o in all_obligations() if o.id == BOLUS_LIMIT_OBLIGATIONS[1]).requirements[0]
+"""The requirement the broken check breaks, read from the obligation (this file tests the suite, not it)."""
 
 
 def _max_bolus_off_by_one(original: Any) -> Any:
@@ -56,11 +59,11 @@ def test_broken_kernel_fails_verify_and_the_report_names_the_requirement(
     [proofs] = verification.steps
     assert proofs.status == FAILED
     assert not verification.passed
-    assert "BOL-1" in proofs.summary
+    assert MAX_BOLUS_REQUIREMENT in proofs.summary
     cxs = proofs.data["counterexamples"]
     assert cxs, "a failed obligation comes with a counterexample"
     cx = cxs[0]
-    assert "BOL-1" in cx["requirements"]
+    assert MAX_BOLUS_REQUIREMENT in cx["requirements"]
     assert "BolusRequest" in cx["event"]
     assert cx["kernel_agrees"], "the broken kernel takes exactly the step Z3 found"
     assert "def test_" in cx["regression_test"]
@@ -69,15 +72,15 @@ def test_broken_kernel_fails_verify_and_the_report_names_the_requirement(
     doc = json.loads((tmp_path / "evidence.json").read_text())
     assert doc["verdict"] == "FAILED"
     assert doc["partial"], "a run of some obligations says so"
-    [row] = [r for r in doc["traceability"] if r["id"] == "BOL-1"]
+    [row] = [r for r in doc["traceability"] if r["id"] == MAX_BOLUS_REQUIREMENT]
     assert row["result"] == "open"
     assert "SAFE/bolus" in row["reason"]
     report = (tmp_path / "report.md").read_text()
     assert "## Counterexamples" in report
     section = report.split("## Counterexamples")[1].split("\n## ")[0]
-    assert "BOL-1" in section and "BolusRequest(" in section and "def test_" in section
+    assert MAX_BOLUS_REQUIREMENT in section and "BolusRequest(" in section and "def test_" in section
     html = (tmp_path / "report.html").read_text()
-    assert "BOL-1" in html and "BolusRequest(" in html
+    assert MAX_BOLUS_REQUIREMENT in html and "BolusRequest(" in html
     assert (tmp_path / cx["regression_file"]).exists()
     junit = (tmp_path / "junit.xml").read_text()
     assert 'name="SAFE/bolus-within-max"' in junit and "<failure" in junit
