@@ -14,7 +14,9 @@ needed:
   evidence/evidence.json``), the status derived by ``pumpkernel verify``
   (proved, tested, open) with the covering invariants and obligations.
 
-``--format markdown`` writes the same as a Markdown table.  The evidence
+``--format needs`` writes sphinx-needs ``req`` directives (reStructuredText;
+IDs ``REQ_<ID>`` with ``_`` for ``-`` to fit the default ID pattern, hazards and methods as tags), ``--format markdown``
+a Markdown table.  The evidence
 bundle of ``pumpkernel verify`` contains ``requirements.sdoc``.  Sections use
 StrictDoc's current ``[[SECTION]]`` syntax; ``--legacy-sections`` writes the
 older ``[SECTION]`` form for StrictDoc releases before it.
@@ -30,7 +32,7 @@ from typing import Any
 
 from specs.requirements import HAZARDS, REQUIREMENTS, Requirement
 
-HELP = "export the requirements registry (specs/) for requirements tools: StrictDoc .sdoc or Markdown"
+HELP = "export the requirements registry (specs/) for requirements tools: StrictDoc, sphinx-needs or Markdown"
 
 
 def _block(name: str, text: str) -> list[str]:
@@ -98,6 +100,27 @@ def sdoc(status: dict[str, dict[str, Any]] | None = None, legacy_sections: bool 
     return "\n".join(out)
 
 
+def needs(status: dict[str, dict[str, Any]] | None = None) -> str:
+    """The registry as sphinx-needs ``req`` directives (reStructuredText)."""
+    title = "pumpkernel safety requirements"
+    out = [title, "=" * len(title), ""]
+    for r in REQUIREMENTS:
+        row = (status or {}).get(r.id)
+        out.append(f".. req:: {r.id}")
+        out.append(f"   :id: REQ_{r.id.replace('-', '_')}")
+        if row is not None:
+            out.append(f"   :status: {row['result'].replace(' ', '_')}")
+        out.append(f"   :tags: {';'.join([*r.hazards, *r.methods])}")
+        out.append("")
+        out.append(f"   {r.statement}")
+        out.append("")
+        if r.parameters:
+            out += [f"   Parameters: {r.parameters}.", ""]
+        if row is not None and row["reason"]:
+            out += [f"   Result: {row['reason']}.", ""]
+    return "\n".join(out)
+
+
 def markdown(status: dict[str, dict[str, Any]] | None = None) -> str:
     lines = ["| ID | statement | hazards | methods | status |", "|---|---|---|---|---|"]
     for r in REQUIREMENTS:
@@ -115,7 +138,9 @@ def statuses_from(evidence: pathlib.Path) -> dict[str, dict[str, Any]]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("sdoc", "markdown"), default="sdoc", help="output format (default sdoc)")
+    parser.add_argument(
+        "--format", choices=("sdoc", "needs", "markdown"), default="sdoc", help="output format (default sdoc)"
+    )
     parser.add_argument("--evidence", type=pathlib.Path, help="an evidence.json whose results become STATUS")
     parser.add_argument("--out", type=pathlib.Path, help="write to this file (default: standard output)")
     parser.add_argument("--legacy-sections", action="store_true", help="[SECTION] instead of [[SECTION]]")
@@ -123,7 +148,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     status = statuses_from(args.evidence) if args.evidence else None
-    text = markdown(status) if args.format == "markdown" else sdoc(status, args.legacy_sections)
+    if args.format == "markdown":
+        text = markdown(status)
+    elif args.format == "needs":
+        text = needs(status)
+    else:
+        text = sdoc(status, args.legacy_sections)
     if args.out is None:
         sys.stdout.write(text)
     else:

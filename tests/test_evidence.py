@@ -98,3 +98,11 @@ def test_strictdoc_export_has_every_requirement_with_its_result(
     assert text.count(">>>") == text.count("<<<")
     assert text.count("[[SECTION]]") == text.count("[[/SECTION]]")
     assert "STATUS: Not verified" in text, "the proof step did not run in this bundle"
+
+
+def test_sphinx_needs_export_has_every_requirement() -> None:
+    from pumpkernel.reqexport import needs
+
+    text = needs()
+    for requirement in REQUIREMENTS:
+        assert f".. req:: {requirement.id}\n   :id: REQ_{requirement.id.replace('-', '_')}\n" in text
