@@ -17,10 +17,23 @@ every status flag.  The hypotheses are exactly what ``recommend`` guarantees
 about what it passes: valid settings satisfy the rules, valid carbs are
 ``0..250`` g, known glucose is 20..600 mg/dL.
 
-A monotonicity obligation runs ``calculate`` twice on inputs that differ only
-in the varied quantity; a glucose comparison also recomputes the
-below-minimum flag from each glucose, so the status change at the minimum
-is inside the proof.
+Monotonicity (CALC-2) is proved in two parts, because Z3 does not decide
+the whole composition directly (a two-run query through both 17-bit
+restoring divisions, or through the 20-bit IOB product, times out):
+
+1. ``CALC/monotone-*`` run ``calculate`` twice on inputs that differ only in
+   the varied quantity and prove that the exact total (the numerator) moves
+   the right way while status, denominator and cap stay the same; for
+   glucose the below-minimum flag is recomputed from each glucose, so the
+   status change at the minimum is inside the proof.  For IOB the two IOB
+   numerators are free and ordered, and ``CALC/iob-numerator-monotone``
+   proves the numerator monotone in IOB (clamp, then one shift-and-add step,
+   by induction over the bits).
+2. ``CALC/restoring-division-monotone`` proves one step of restoring
+   division keeps two runs with the same divisor ordered; by induction over
+   the bits, ``calculated = floor(max(total, 0) / D)`` and
+   ``recommended = m - (m mod increment)`` are monotone in their numerators,
+   and ``min(., cap)`` in between is monotone.
 
 Obligations are ordinary ``proofs.obligations.Obligation`` values (kind
 ``safety``, plus one non-vacuity witness); ``proofs.obligations.all_obligations``

@@ -13,6 +13,7 @@ recommended dose through an ordinary ``BolusRequest``.
 
 from __future__ import annotations
 
+import pathlib
 from dataclasses import replace
 from fractions import Fraction
 from typing import Any
@@ -418,3 +419,44 @@ def test_recommend_never_raises_on_odd_entries() -> None:
     for carbs in (-10, 0, 250, 10**9):
         for source in (-1, 0, 1, 2, 3):
             recommend(C, pump.state, CS, CalcRequest(carbs, source, 100))
+
+
+# --- the proofs notice a broken calculator -------------------------------------------------------------
+
+WEAKENINGS = (
+    ("capped_value = logic.min(calculated, cap)", "capped_value = calculated", "CALC/within-limits"),
+    (
+        "carbs = logic.ite(ok_inputs, x.carbs_g, 0)",
+        "carbs = logic.ite(ok_inputs, 250 - x.carbs_g, 0)",
+        "CALC/monotone-carbs",
+    ),
+    (
+        "(logic.not_(x.unconfirmed_delivery), CalcStatus.DISABLED_UNCONFIRMED_DELIVERY),",
+        "",
+        "CALC/disabled-and-warnings",
+    ),
+)
+
+
+def test_calculator_weakenings_fail_their_obligation(monkeypatch: Any) -> None:
+    """CALC-1, CALC-2, CALC-4: a calculator without its cap, with carbs reversed, or ignoring unconfirmed
+    delivery fails the obligation that states the property (so those proofs are not vacuous)."""
+    import sys
+    import types
+
+    import kernel.calculator as shipped
+    import proofs.calculator as pc
+    from proofs.run import run_obligation
+
+    source = pathlib.Path(shipped.__file__).read_text()
+    obligations = {o.id: o for o in pc.calculator_obligations()}
+    for before, after, oid in WEAKENINGS:
+        assert source.count(before) == 1
+        weak = types.ModuleType("weak_calculator")
+        monkeypatch.setitem(sys.modules, "weak_calculator", weak)  # dataclasses look their module up
+        exec(compile(source.replace(before, after), "weak_calculator", "exec"), weak.__dict__)
+        monkeypatch.setattr(pc, "calculate", weak.calculate)
+        monkeypatch.setattr(pc, "settle", weak.settle)
+        assert run_obligation(None, obligations[oid]).status == "failed", oid  # type: ignore[arg-type]
+        monkeypatch.undo()
+        assert run_obligation(None, obligations[oid]).status == "proved", oid  # type: ignore[arg-type]
