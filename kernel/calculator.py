@@ -21,9 +21,10 @@ two floor divisions at the end.  With ``k = 1000 / pulse_mu`` pulses per unit:
 
 IOB rule (``IobRule``), applied only when glucose is known:
 
-* ``CORRECTION_ONLY`` (default; Medtronic Bolus Wizard, Paradigm 522/722 user
-  guide ch. 15 "Bolus Wizard feature specifications"; MiniMed 780G user guide
-  ch. 15): above the high target the correction is reduced by IOB, never
+* ``CORRECTION_ONLY`` (default; Medtronic Bolus Wizard: Paradigm 522/722 user
+  guide ch. 15 "Bolus Wizard feature specifications", p. 187; the same
+  formulas in the Veo user guide p. 207 and the MiniMed 1510 user's manual
+  ch. 15 p. 252): above the high target the correction is reduced by IOB, never
   below zero, so IOB never reduces the meal part; in range or below the low
   target IOB is not used.  Below the low target the negative correction
   reduces the meal part (a "reverse correction").
@@ -52,7 +53,8 @@ Refusals and warnings (CALC-4):
   shell with ``note_unconfirmed``): calculator disabled (Omnipod 5);
 * glucose below the minimum for calculations, or a fresh sensor "LOW": no
   recommendation;
-* no glucose, or the sensor chosen but without a fresh valid reading: a
+* no glucose, or the sensor chosen but without a fresh valid reading (a
+  "HIGH" above the sensor range is not a valid reading): a
   meal-only recommendation with the ``NO_GLUCOSE`` / ``SENSOR_UNAVAILABLE``
   warning, IOB not used (Medtronic: "If you do not enter a BG, the total bolus
   estimate is based only on the food estimate").
