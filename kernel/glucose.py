@@ -15,16 +15,8 @@ the kernel does with it depends on its classification, first failure wins:
 6. compared with the previous reading less than 16 ticks earlier, it did not
    move faster than ``glucose_max_change_mgdl_per_tick`` (SEN-3).
 
-A reading that passes becomes the latest.  The *trend base* (the
-``prev_`` fields) is the reading the trend for predictive suspend is measured
-from: it stays where it is while it is valid, the latest reading was valid
-too, the new reading is less than ``TREND_MIN_TICKS`` after the latest and at
-most ``GLUCOSE_PAIR_MAX_TICKS`` after the base; otherwise the old latest
-becomes the base.  So with readings every 5 minutes the trend spans 10 or 15
-minutes on two readings out of three, and with readings every 3 minutes 12 or
-15 on two out of five; a trend over fewer than ``TREND_MIN_TICKS`` is no trend
-(``kernel.sensing``), so sensor noise between two close readings never reads
-as a fall.  A reading that
+A reading that passes becomes the latest (the old latest becomes the
+previous one, which gives the trend for predictive suspend).  A reading that
 fails 1-4 or 6 makes the latest reading invalid, so every sensor-driven
 feature stops at once (SEN-2); a "LOW" (status OK, value below the range)
 is kept as evidence of a low (SEN-4, see ``kernel.sensing``).  Every unused
@@ -43,7 +35,7 @@ from kernel.events import GlucoseReading, GlucoseStatus
 from kernel.handling import Handled
 from kernel.logic import Logic, first_refusal
 from kernel.state import GlucoseState, PumpState
-from kernel.units import GLUCOSE_PAIR_BITS, GLUCOSE_PAIR_MAX_TICKS, TREND_MIN_TICKS
+from kernel.units import GLUCOSE_PAIR_BITS, GLUCOSE_PAIR_MAX_TICKS
 
 
 def classify(c: PumpConfig, s: PumpState, e: GlucoseReading, logic: Logic) -> int:
@@ -79,19 +71,13 @@ def on_glucose(c: PumpConfig, s: PumpState, e: GlucoseReading, logic: Logic) -> 
         s.now_ticks - e.measured_tick <= c.glucose_max_age_ticks,
         e.measured_tick - s.now_ticks <= c.glucose_max_future_ticks,
     )
-    keep_base = logic.all(
-        g.prev_valid,
-        g.valid,
-        e.measured_tick - g.measured_tick < TREND_MIN_TICKS,
-        e.measured_tick - g.prev_measured_tick <= GLUCOSE_PAIR_MAX_TICKS,
-    )
     taken = GlucoseState(
         mgdl=e.mgdl,
         measured_tick=e.measured_tick,
         valid=True,
-        prev_mgdl=logic.ite(keep_base, g.prev_mgdl, g.mgdl),
-        prev_measured_tick=logic.ite(keep_base, g.prev_measured_tick, g.measured_tick),
-        prev_valid=logic.pick(keep_base, g.prev_valid, g.valid),
+        prev_mgdl=g.mgdl,
+        prev_measured_tick=g.measured_tick,
+        prev_valid=g.valid,
         below_range=False,
     )
     rejected = replace(

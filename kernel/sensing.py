@@ -2,12 +2,11 @@
 
 Theory of operation
 -------------------
-The glucose record in the state holds the latest reading and the trend base
-(``kernel.glucose``).  A reading is *fresh* while it was valid when it arrived
-(SEN-1) and is not older than ``glucose_max_age_ticks`` now; freshness lapses
-by itself as ticks pass, so stale data is never used (SEN-2).  The latest
-reading and a valid base 10 to 15 ticks before it give a trend (closer
-readings would turn sensor noise into a slope); the prediction is linear over the fixed 30-minute
+The glucose record in the state holds the latest reading and the one before.
+A reading is *fresh* while it was valid when it arrived (SEN-1) and is not
+older than ``glucose_max_age_ticks`` now; freshness lapses by itself as ticks
+pass, so stale data is never used (SEN-2).  Two valid readings at most 15
+ticks apart give a trend; the prediction is linear over the fixed 30-minute
 horizon of SUS-3 and is evaluated without division:
 
     g + (g - g_prev) * 30 / dt <= threshold + margin
@@ -31,7 +30,7 @@ from kernel.commands import LgsEnd
 from kernel.config import PumpConfig
 from kernel.logic import Logic
 from kernel.state import PumpState
-from kernel.units import GLUCOSE_PAIR_BITS, GLUCOSE_PAIR_MAX_TICKS, PREDICTION_HORIZON_TICKS, TREND_MIN_TICKS
+from kernel.units import GLUCOSE_PAIR_BITS, GLUCOSE_PAIR_MAX_TICKS, PREDICTION_HORIZON_TICKS
 
 
 def reading_fresh(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
@@ -47,10 +46,10 @@ def below_range_fresh(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
 
 
 def trend_ticks(s: PumpState, logic: Logic) -> tuple[bool, int]:
-    """Whether the latest reading and the trend base form a trend, and their distance in ticks (SUS-3)."""
+    """Whether the last two readings form a trend, and their distance in ticks."""
     g = s.glucose
     dt = g.measured_tick - g.prev_measured_tick
-    paired = logic.all(g.valid, g.prev_valid, dt >= TREND_MIN_TICKS, dt <= GLUCOSE_PAIR_MAX_TICKS)
+    paired = logic.all(g.valid, g.prev_valid, dt >= 1, dt <= GLUCOSE_PAIR_MAX_TICKS)
     return paired, logic.ite(paired, dt, 0)
 
 

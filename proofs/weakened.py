@@ -25,7 +25,7 @@ from typing import Any
 from unittest import mock
 
 import specs.invariants as invariants_module
-from kernel import alarms, basal, bolus, conditions, control, core, motor, sensing, settings, temp, tick, windows
+from kernel import alarms, basal, bolus, conditions, control, core, motor, settings, temp, tick, windows
 from kernel.handling import Handled
 from kernel.reasons import Reason
 from kernel.sensing import lgs_end as _original_lgs_end
@@ -244,12 +244,6 @@ WEAKENINGS: tuple[Weakening, ...] = (
         "The normal bolus may use the whole bolus speed next to the extended part (speed exceeded).",
         _patch(tick, "_deliver", _deliver_speed_per_part),
         ("SAFE/bolus-speed",),
-    ),
-    Weakening(
-        "W17-trend-from-close-readings",
-        "Two readings a minute apart count as a trend again (sensor noise read as a fall).",
-        lambda: mock.patch.object(sensing, "TREND_MIN_TICKS", 1),
-        ("SAFE/prediction-needs-a-trend",),
     ),
     Weakening(
         "W13-invariant-deleted-ext-dda",

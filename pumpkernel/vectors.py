@@ -415,8 +415,8 @@ def establish(rec: Recorder, condition: Condition) -> StepResult:
         return rec.raw(ev.GlucoseReading(rec.now, rec.now, 120))
     if condition == Condition.GLUCOSE_LOW:
         return rec.raw(ev.GlucoseReading(rec.now, rec.now, settings.lgs_threshold_mgdl - 10))
-    for _ in range(10):  # a glucose trend spans at least 10 ticks (kernel.units.TREND_MIN_TICKS)
-        rec.tick()
+    rec.tick()
+    rec.tick()
     return rec.raw(ev.GlucoseReading(rec.now, rec.now, settings.lgs_threshold_mgdl + 5))
 
 

@@ -190,9 +190,9 @@ def establish(pump: Pump, condition: Condition) -> StepResult:
     if condition == Condition.GLUCOSE_LOW:
         return pump.do_raw(ev.GlucoseReading(pump.now, pump.now, settings.lgs_threshold_mgdl - 10))
     assert condition == Condition.LGS_ENDED
-    # Ten minutes after a 60 mg/dL reading (a trend spans at least 10): 75 mg/dL, above the threshold and rising.
-    for _ in range(10):
-        pump.tick()
+    # Two minutes after a 60 mg/dL reading: 75 mg/dL, above the threshold and rising.
+    pump.tick()
+    pump.tick()
     return pump.do_raw(ev.GlucoseReading(pump.now, pump.now, settings.lgs_threshold_mgdl + 5))
 
 
