@@ -641,26 +641,27 @@ def _suspend_stops(st: Step) -> Any:
     )
 
 
-def _temp_controller_iob(st: Step) -> Any:
+def _temp_controller_iob(at_last_tick: bool) -> Callable[[Step], Any]:
     """An accepted controller temp that raises basal fits max IOB at every minute it may run (LIM-4).
 
     A controller temp lasts 1 to 30 ticks, so it spans at most two profile slots: the slot now and the
-    slot of its last tick.  At each, a rate above the schedule must satisfy ``iob + ceil(rate x 30 / 6000)
-    <= max IOB``, i.e. ``rate <= 200 x (max IOB - iob)``.
+    slot of its last tick (one obligation each).  Where its rate is above the schedule, IOB plus the
+    rate's 30-minute delivery, rounded up, is within max IOB: ``iob + ceil(rate x 30 / 6000) <= max``.
     """
-    e = st.event
-    s0 = st.before
-    st1 = s0.settings
-    tod = s0.time_of_day_ticks
-    later = tod + e.duration_ticks - 1
-    last = z3.If(later >= TICKS_PER_DAY, later - TICKS_PER_DAY, later)
-    room_cpph = 200 * (st1.max_iob_pulses - iob_pulses(st1, s0.windows, L))
-    fits = []
-    for t in (tod, last):
+
+    def goal(st: Step) -> Any:
+        e = st.event
+        s0 = st.before
+        st1 = s0.settings
+        tod = s0.time_of_day_ticks
+        later = tod + e.duration_ticks - 1
+        t = z3.If(later >= TICKS_PER_DAY, later - TICKS_PER_DAY, later) if at_last_tick else tod
         rate = effective_cpph(st1, st.after.basal, t, L)
         raises = rate > scheduled_pph(st1, t, L) * CPPH_PER_PPH
-        fits.append(_implies(raises, rate <= room_cpph))
-    return _implies(z3.And(accepted(st), e.source == Source.CONTROLLER), z3.And(*fits))
+        fits = iob_pulses(st1, s0.windows, L) + (rate + 199) / 200 <= st1.max_iob_pulses
+        return _implies(z3.And(accepted(st), e.source == Source.CONTROLLER, raises), fits)
+
+    return goal
 
 
 def _temp_limits(st: Step) -> Any:
@@ -1066,12 +1067,20 @@ def all_obligations() -> list[Obligation]:
             _temp_limits,
         ),
         (
-            "SAFE/controller-temp-iob",
+            "SAFE/controller-temp-iob/now",
             "safety",
             ("LIM-4", "TMP-3", "SEC-3"),
-            "A controller temp that raises basal is accepted only if it fits max IOB in both profile slots it spans.",
+            "A controller temp raising basal now is accepted only if 30 minutes of it fit under max IOB.",
             ev.TempBasal,
-            _temp_controller_iob,
+            _temp_controller_iob(False),
+        ),
+        (
+            "SAFE/controller-temp-iob/last-tick",
+            "safety",
+            ("LIM-4", "TMP-3", "SEC-3"),
+            "A controller temp raising basal at its last minute (maybe the next profile slot) fits max IOB there too.",
+            ev.TempBasal,
+            _temp_controller_iob(True),
         ),
         (
             "SAFE/temp-uncertain",

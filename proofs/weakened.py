@@ -231,7 +231,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         "W14-iob-projection-one-slot",
         "A controller temp's max-IOB projection looks only at the profile slot now (a segment boundary missed).",
         _patch(temp, "last_tick_of_day", _projection_now_only),
-        ("SAFE/controller-temp-iob",),
+        ("SAFE/controller-temp-iob/last-tick",),
     ),
     Weakening(
         "W15-excess-not-counted",
