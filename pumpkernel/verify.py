@@ -505,7 +505,7 @@ def step_property_tests(options: Options, state: dict[str, Any]) -> StepReport:
     if not files:
         return StepReport(name, title, NOT_AVAILABLE, "no property tests found (property_tests/test_*.py)")
     options.out.mkdir(parents=True, exist_ok=True)
-    junit = options.out / "junit-property-tests.xml"
+    junit = (options.out / "junit-property-tests.xml").resolve()  # pytest runs in ROOT, not here
     targets = ["property_tests"] + (["tests"] if options.unit_tests else [])
     command = [sys.executable, "-m", "pytest", *targets, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
     if options.workers > 1:
