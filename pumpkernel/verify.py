@@ -711,7 +711,9 @@ def run_verify(
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=pathlib.Path, help="a pump builder's configuration (.toml or .json)")
     parser.add_argument("--profile", choices=PROFILES, default="ci", help="Hypothesis profile (default ci)")
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("evidence"), help="bundle folder")
+    parser.add_argument(
+        "--out", type=pathlib.Path, default=pathlib.Path("evidence"), help="bundle folder (default evidence)"
+    )
     parser.add_argument(
         "--steps",
         help="comma-separated subset of steps (a partial run): " + ",".join(name for name, _ in STEPS),
@@ -724,7 +726,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-weakened", action="store_true", help="skip the weakened-model checks (a partial run)")
     parser.add_argument("--proof-timeout", type=float, default=60.0, help="Z3 seconds per obligation (default 60)")
-    parser.add_argument("--crosshair-timeout", type=float, default=60.0, help="CrossHair seconds per condition")
+    parser.add_argument(
+        "--crosshair-timeout", type=float, default=60.0, help="CrossHair seconds per condition (default 60)"
+    )
     parser.add_argument(
         "--mutation", action="store_true", help="re-run mutation testing instead of the committed report"
     )
