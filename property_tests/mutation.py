@@ -177,12 +177,16 @@ def main(argv: list[str] | None = None) -> int:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--all", action="store_true", help="run every mutant (hours on two cores)")
     group.add_argument("--digits", default="3", help="run the mutants whose number ends in one of these digits")
+    group.add_argument("--pattern", action="append", help="run the mutants matching this mutmut name pattern")
     parser.add_argument("--max-children", type=int, default=None, help="mutmut worker processes")
     parser.add_argument("--report-only", action="store_true", help="re-read mutants/ without running mutmut")
     args = parser.parse_args(argv)
     if args.all:
         patterns: list[str] = []
         sample = "every mutant"
+    elif args.pattern:
+        patterns = list(args.pattern)
+        sample = "mutants matching " + ", ".join(patterns)
     else:
         patterns = [f"*__mutmut_*{digit}" for digit in sorted(set(args.digits))]
         sample = f"mutants numbered ...{'/'.join(sorted(set(args.digits)))} (deterministic sample)"

@@ -50,7 +50,7 @@ def test_bolus_hammering_hits_the_hourly_limit_and_stops_there() -> None:
     world = World.fresh(DEFAULT_CONFIG)
     tight = settings_presets(DEFAULT_CONFIG)[0]
     world.set_up(tight)
-    for minute in range(3 * 24 * 60):
+    for minute in range(scale(ci=3, quick=1, deep=7) * 24 * 60):
         if minute % 7 == 0:
             world.apply(ev.BolusRequest(world.now, world.fresh_request_id(), Source.USER, tight.max_bolus_pulses, 0, 0))
         world.apply(ev.Tick(world.now + 1))
