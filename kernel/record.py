@@ -185,13 +185,14 @@ def implausible(config: PumpConfig, state: PumpState) -> tuple[str, ...]:
     """Every value of a well-shaped ``state`` that no run of the kernel produces (PER-3); empty if none.
 
     ``config`` must be valid.  Checks: codes inside their enumerations,
-    counters non-negative, settings valid under ``config``, reservoir within
+    counters non-negative (the event log's signed values aside), settings valid under ``config``, reservoir within
     capacity, dose windows within their limits, phases and time of day in
     range.  Never raises on a state of the right shape.
     """
     s = state
     st = s.settings
-    problems = [f"negative {path}" for path in _negative_fields(s, "state")]
+    # The event log records signed values (a backward time change, the index -1 of a non-event).
+    problems = [f"negative {path}" for path in _negative_fields(dataclasses.replace(s, log=EventLog((), 0)), "state")]
     checks = (
         ("mode", s.mode in set(Mode)),
         ("alarm status", all(status in set(AlarmStatus) for status in s.alarms)),

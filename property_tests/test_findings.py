@@ -2,12 +2,11 @@
 
 A finding that is not fixed yet is ``xfail(strict=True)``: it fails today as
 expected, and the day the kernel is fixed it passes, which fails the suite
-until the marker is removed, so a fix is never silent.
+until the marker is removed, so a fix is never silent.  (Fixed: the record's
+plausibility check no longer rejects the event log's signed values.)
 """
 
 from __future__ import annotations
-
-import pytest
 
 from kernel import events as ev
 from kernel.config import DEFAULT_CONFIG
@@ -16,7 +15,7 @@ from kernel.state import PumpState
 from property_tests.world import World, settings_presets
 
 RECORD_LOG_FINDING = (
-    "record.implausible rejects negative log fields that kernel.step itself writes: "
+    "(fixed) record.implausible rejected negative log fields that kernel.step itself writes: "
     "EVENT_REFUSED code -1 for a non-event, TIME_CHANGED notice a < 0 for a backward time change (PER-1, PER-3)"
 )
 
@@ -31,7 +30,6 @@ def _round_trips(state: PumpState) -> bool:
     return isinstance(decoded, Decoded) and decoded.state == state
 
 
-@pytest.mark.xfail(strict=True, reason=RECORD_LOG_FINDING)
 def test_record_round_trip_after_a_refused_non_event() -> None:
     """PER-1: the state after refusing a non-event (logged with event index -1) is written and read back."""
     world = World.fresh(DEFAULT_CONFIG)
@@ -39,7 +37,6 @@ def test_record_round_trip_after_a_refused_non_event() -> None:
     assert _round_trips(world.state)
 
 
-@pytest.mark.xfail(strict=True, reason=RECORD_LOG_FINDING)
 def test_record_round_trip_after_a_backward_time_change() -> None:
     """PER-1, BAS-3: the state after a time change of -60 minutes (logged as a negative delta) reads back."""
     world = World.fresh(DEFAULT_CONFIG)
