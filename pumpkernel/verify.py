@@ -554,36 +554,60 @@ def step_property_tests(options: Options, state: dict[str, Any]) -> StepReport:
     return StepReport(name, title, status, summary, data, cases, timings=timings)
 
 
+SMALL_SCOPE_TIMEOUT_S = 1800.0
+"""Wall-clock limit of the small-scope search (it runs in a subprocess so that the limit holds)."""
+
+_SMALL_SCOPE_SCRIPT = """
+import json, sys
+try:
+    import property_tests.small_scope as module
+except ImportError as problem:
+    print(json.dumps({"missing": str(problem)}))
+    sys.exit(0)
+result = module.explore()
+print(json.dumps({
+    "states": result.states,
+    "transitions": result.transitions,
+    "violations": [str(v) for v in result.violations],
+    "seconds": float(result.seconds),
+    "expected_states": getattr(module, "EXPECTED_STATES", None),
+    "scope": (module.__doc__ or "").strip().split("\\n\\n")[0],
+}))
+"""
+
+
 def step_small_scope(options: Options, state: dict[str, Any]) -> StepReport:
     name, title = "small-scope", "Small-scope exhaustive search"
+    if not (ROOT / "property_tests" / "small_scope.py").exists():
+        return StepReport(name, title, NOT_AVAILABLE, "property_tests/small_scope.py not available")
+    command = [sys.executable, "-c", _SMALL_SCOPE_SCRIPT]
     try:
-        import importlib
-
-        module = importlib.import_module("property_tests.small_scope")
-    except ImportError as problem:
-        return StepReport(name, title, NOT_AVAILABLE, f"property_tests.small_scope not available: {problem}")
-    result = module.explore()
-    expected = getattr(module, "EXPECTED_STATES", None)
-    violations = list(result.violations)
-    data = {
-        "states": result.states,
-        "transitions": result.transitions,
-        "expected_states": expected,
-        "violations": violations,
-        "scope": (module.__doc__ or "").strip().split("\n\n")[0],
-    }
+        run = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=SMALL_SCOPE_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        return StepReport(name, title, TIMEOUT, f"the search did not finish within {SMALL_SCOPE_TIMEOUT_S:.0f} s", {})
+    try:
+        found = json.loads(run.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        tail = (run.stdout + run.stderr).strip()[-300:]
+        return StepReport(name, title, ERROR, f"the search exited with {run.returncode}: {tail}")
+    if "missing" in found:
+        return StepReport(name, title, NOT_AVAILABLE, f"property_tests.small_scope not available: {found['missing']}")
+    expected = found["expected_states"]
+    violations = found["violations"]
+    data = {k: found[k] for k in ("states", "transitions", "expected_states", "violations", "scope")}
     problems = []
     if violations:
         problems.append(f"{len(violations)} violation(s)")
-    if expected is not None and result.states != expected:
-        problems.append(f"{result.states} states reached, {expected} expected (the state space changed)")
+    if expected is not None and found["states"] != expected:
+        problems.append(f"{found['states']} states reached, {expected} expected (the state space changed)")
     cases = [Case("small-scope", "exhaustive-search", FAILED if problems else PASSED, "; ".join(problems))]
-    summary = f"{result.states} states, {result.transitions} transitions, {len(violations)} violations"
+    summary = f"{found['states']} states, {found['transitions']} transitions, {len(violations)} violations"
     if problems:
         summary += "; " + "; ".join(problems)
-    return StepReport(
-        name, title, FAILED if problems else PASSED, summary, data, cases, timings={"search": float(result.seconds)}
-    )
+    status = FAILED if problems else PASSED
+    return StepReport(name, title, status, summary, data, cases, timings={"search": found["seconds"]})
 
 
 MUTATION_KEYS = ("killed", "survived", "timeout", "suspicious", "skipped", "total", "score")

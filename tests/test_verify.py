@@ -158,3 +158,36 @@ def test_cli_exit_code_and_bundle(tmp_path: pathlib.Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("format = 1\n[pump]\npulse_mu = 50\n")
     assert cli.main(["verify", "--config", str(bad), "--steps", "configuration", "--out", str(out)]) == 1
+
+
+FAKE_SMALL_SCOPE = """
+from dataclasses import dataclass, field
+
+EXPECTED_STATES = 7
+
+
+@dataclass
+class SmallScopeResult:
+    states: int
+    transitions: int
+    violations: list[str] = field(default_factory=list)
+    seconds: float = 0.5
+
+
+def explore(max_states=None):
+    return SmallScopeResult(7, 20, VIOLATIONS)
+"""
+
+
+@pytest.mark.parametrize(("violations", "status"), [([], PASSED), (["INV-X broken in state 3"], FAILED)])
+def test_small_scope_step_reads_the_search(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, violations: list[str], status: str
+) -> None:
+    package = tmp_path / "property_tests"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "small_scope.py").write_text(FAKE_SMALL_SCOPE.replace("VIOLATIONS", repr(violations)))
+    monkeypatch.setattr(verify, "ROOT", tmp_path)
+    [search] = run_verify(Options(steps=("small-scope",), out=tmp_path / "out")).steps
+    assert search.status == status, search.summary
+    assert search.data["states"] == 7 and search.data["violations"] == violations
