@@ -41,6 +41,7 @@ crosshair: $(STAMP)
 
 deep: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n 2 property_tests
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n 2 tests/adapters -m deep
 
 mutation: $(STAMP)
 	$(BIN)/python -m property_tests.mutation

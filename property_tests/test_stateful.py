@@ -26,7 +26,6 @@ from kernel.modes import Mode
 from kernel.reasons import Reason
 from kernel.record import Decoded, decode, encode
 from property_tests.conformance import Conformance
-from property_tests.test_findings import log_has_negative_field
 from property_tests.world import (
     ODD_VALUES,
     HypothesisChooser,
@@ -211,8 +210,6 @@ class PumpMachine(RuleBasedStateMachine):
     def restart(self) -> None:
         """A power cycle: the state is written and read back bit-exact and the pump goes on (PER-1)."""
         w = self.world
-        if log_has_negative_field(w.state):
-            return  # RECORD_LOG_FINDING, tracked by property_tests/test_findings.py (strict xfail)
         record = encode(w.config, w.state)
         decoded = decode(record)
         assert isinstance(decoded, Decoded), decoded
