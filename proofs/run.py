@@ -2,7 +2,12 @@
 
 Theory of operation
 -------------------
-Each obligation runs in a fresh solver with a time limit.  Configuration rules
+Each obligation runs in a fresh solver with a budget.  The budget is given in
+seconds but enforced as Z3 *resource units* (``rlimit``), at
+``RLIMIT_UNITS_PER_SECOND``: a deterministic amount of solver work, so a busy
+machine cannot turn a proof into ``unknown`` (with a wall-clock limit it
+did: ``SAFE/controller-temp-iob`` at a load of 8 to 10 on 2 cores).  A
+wall-clock limit of ``WALL_FACTOR`` times the budget stays as a backstop.  Configuration rules
 and invariants are asserted with ``assert_and_track`` so the unsat core of a
 proof lists what it used; the goal (negated for proofs) is asserted plainly.
 Results: ``proved`` (unsat for a proof, sat for a witness), ``failed`` (the
@@ -28,6 +33,14 @@ from proofs.model import Context, changed_leaves, concretize
 from proofs.obligations import Obligation, Query
 
 DEFAULT_TIMEOUT_MS = 60_000
+
+RLIMIT_UNITS_PER_SECOND = 15_000_000
+"""Z3 resource units per second of solving, measured on the project's 2-core machine (10 to 18 million a
+second over the slowest obligations: CALC/rounding-below-increment 156 M in 8.7 s,
+SAFE/controller-temp-iob/last-tick 96 M in 6.9 s, CONS/Tick 5.6 M in 0.5 s)."""
+
+WALL_FACTOR = 10
+"""The wall-clock backstop, as a multiple of the budget."""
 
 
 @dataclass
@@ -61,7 +74,8 @@ class Result:
 
 def _check(query: Query, timeout_ms: int) -> tuple[Any, z3.Solver, dict[str, Any]]:
     solver = z3.Solver()
-    solver.set("timeout", timeout_ms)
+    solver.set("rlimit", timeout_ms * (RLIMIT_UNITS_PER_SECOND // 1000))
+    solver.set("timeout", timeout_ms * WALL_FACTOR)
     solver.set("unsat_core", True)
     labels: dict[str, Any] = {}
     for label, formula in query.tracked:
