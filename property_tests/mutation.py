@@ -14,8 +14,9 @@ Theory of operation
    (``mutants/kernel/*.py.meta``), classifies it with mutmut's own table, and
    prints the score with rich;
 4. merges the classifications of ``property_tests/survivors.toml`` (mutant
-   name -> ``equivalent`` / ``gap`` with the reason) and writes
-   ``property_tests/mutation_report.json``;
+   name -> ``equivalent`` / ``gap`` / ``closed`` with the reason; ``closed``
+   is a former gap that a named test now kills, verified by applying the
+   mutant by hand) and writes ``property_tests/mutation_report.json``;
 5. exits 1 when a survivor is unclassified (mutmut itself exits 0 even when
    mutants survive), 2 when mutmut failed.
 
@@ -25,6 +26,11 @@ The default therefore runs a deterministic, stratified sample: the mutants
 whose number ends in the digits of ``--digits`` (default ``3``: one mutant in
 ten of every function that has three or more).  ``--all`` runs every mutant.
 The report says which was run.
+
+``--reclassify`` re-applies ``survivors.toml`` to the existing report (each
+survivor's classification and reason, and the count per classification)
+without running mutmut or reading ``mutants/``; the counts of the run itself
+are left as they were measured.
 
 Score: ``killed / (total - skipped)`` in percent, over the mutants run;
 timeouts, suspicious results and mutants no test reaches count against it.
@@ -48,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "mutants"
 REPORT = ROOT / "property_tests" / "mutation_report.json"
 SURVIVORS = ROOT / "property_tests" / "survivors.toml"
-CLASSIFICATIONS = ("equivalent", "gap")
+CLASSIFICATIONS = ("equivalent", "gap", "closed")
 
 STATUS_BY_EXIT_CODE: dict[int | None, str] = {
     1: "killed",
@@ -107,13 +113,8 @@ def build_report(
     killed = counts["killed"] + counts["caught by type check"]
     skipped = counts["skipped"]
     score = round(100.0 * killed / (total - skipped), 2) if total - skipped > 0 else 0.0
-    survivors = []
-    for name in sorted(n for n, code in run.items() if status(code) in SURVIVING):
-        known = classifications.get(name)
-        if known and known["classification"] in CLASSIFICATIONS:
-            survivors.append({"name": name, "status": status(run[name]), **known})
-        else:
-            survivors.append({"name": name, "status": status(run[name]), "classification": "unexplained", "reason": ""})
+    found = [{"name": n, "status": status(run[n])} for n in sorted(run) if status(run[n]) in SURVIVING]
+    survivors, classification_counts = classify(found, classifications)
     return {
         "killed": killed,
         "survived": counts["survived"],
@@ -127,8 +128,33 @@ def build_report(
         "generated": len(results),
         "not_run": counts["not checked"],
         "sample": sample,
+        "classification_counts": classification_counts,
         "survivors": survivors,
     }
+
+
+def classify(
+    survivors: list[dict[str, Any]], classifications: dict[str, dict[str, str]]
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Each survivor with its classification and reason from ``survivors.toml``, and the count per class."""
+    classified = []
+    for survivor in survivors:
+        known = classifications.get(survivor["name"])
+        if known and known["classification"] in CLASSIFICATIONS:
+            classified.append({"name": survivor["name"], "status": survivor["status"], **known})
+        else:
+            classified.append(
+                {"name": survivor["name"], "status": survivor["status"], "classification": "unexplained", "reason": ""}
+            )
+    counts = Counter(s["classification"] for s in classified)
+    return classified, {name: counts[name] for name in (*CLASSIFICATIONS, "unexplained")}
+
+
+def reclassify(report: dict[str, Any], classifications: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """``report`` with its survivors classified again from ``survivors.toml`` (no mutmut run)."""
+    survivors, counts = classify(report["survivors"], classifications)
+    kept = {key: value for key, value in report.items() if key not in ("classification_counts", "survivors")}
+    return {**kept, "classification_counts": counts, "survivors": survivors}
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -180,7 +206,20 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--pattern", action="append", help="run the mutants matching this mutmut name pattern")
     parser.add_argument("--max-children", type=int, default=None, help="mutmut worker processes")
     parser.add_argument("--report-only", action="store_true", help="re-read mutants/ without running mutmut")
+    parser.add_argument(
+        "--reclassify",
+        action="store_true",
+        help="re-apply survivors.toml to the existing mutation_report.json (no mutmut run, mutants/ not read)",
+    )
     args = parser.parse_args(argv)
+    if args.reclassify:
+        if not REPORT.exists():
+            print(f"no report to reclassify: {REPORT}", file=sys.stderr)
+            return 2
+        report = reclassify(json.loads(REPORT.read_text("utf-8")), load_classifications())
+        REPORT.write_text(json.dumps(report, indent=2) + "\n", "utf-8")
+        print_report(report)
+        return 1 if any(s["classification"] == "unexplained" for s in report["survivors"]) else 0
     if args.all:
         patterns: list[str] = []
         sample = "every mutant"
