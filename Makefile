@@ -42,6 +42,7 @@ crosshair: $(STAMP)
 deep: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n 2 property_tests
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n 2 tests/adapters -m deep
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n 2 tests/adapters/test_channel_attacks.py
 
 mutation: $(STAMP)
 	$(BIN)/python -m property_tests.mutation
