@@ -84,7 +84,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
-from adapters.persistence import Corrupt, Missing, Probe, no_probe, write_atomically
+from adapters.persistence import Corrupt, Missing, Probe, no_probe, seal_record, unseal_record, write_atomically
 from adapters.shell import PumpShell
 from kernel import events as ev
 from kernel.events import Source
@@ -321,9 +321,9 @@ def encode_record(record: ChannelRecord) -> bytes:
             for p in record.peers
         ],
     }
-    body = json.dumps(data, sort_keys=True, separators=(",", ":")).encode("ascii")
-    digest = hashlib.sha256(body).hexdigest().encode("ascii")
-    return RECORD_FORMAT + b" " + str(RECORD_VERSION).encode("ascii") + b" " + digest + b"\n" + body
+    return seal_record(
+        RECORD_FORMAT, RECORD_VERSION, json.dumps(data, sort_keys=True, separators=(",", ":")).encode("ascii")
+    )
 
 
 def _hex_bytes(value: object, size: int) -> bytes | None:
@@ -360,14 +360,9 @@ def _decode_peer(item: object) -> Peer | None:
 
 def decode_record(data: bytes) -> ChannelRecord | Corrupt:
     """Read a channel record back; ``Corrupt`` with the reason if it cannot be trusted.  Never raises."""
-    header, newline, body = data.partition(b"\n")
-    parts = header.split(b" ")
-    if not newline or len(parts) != 3 or parts[0] != RECORD_FORMAT:
-        return Corrupt("not a pumpkernel channel record")
-    if parts[1] != str(RECORD_VERSION).encode("ascii"):
-        return Corrupt("unknown channel record version")
-    if hashlib.sha256(body).hexdigest().encode("ascii") != parts[2]:
-        return Corrupt("channel record checksum mismatch")
+    body = unseal_record(data, RECORD_FORMAT, RECORD_VERSION, "channel record")
+    if isinstance(body, Corrupt):
+        return body
     try:
         obj = json.loads(body.decode("ascii"))
     except (ValueError, UnicodeDecodeError):

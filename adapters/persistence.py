@@ -100,6 +100,25 @@ class Corrupt:
     reason: str
 
 
+def seal_record(record_format: bytes, version: int, body: bytes) -> bytes:
+    """``body`` behind the header line ``<format> <version> <sha256 of body>`` (the shell and channel records)."""
+    digest = hashlib.sha256(body).hexdigest().encode("ascii")
+    return record_format + b" " + str(version).encode("ascii") + b" " + digest + b"\n" + body
+
+
+def unseal_record(record: bytes, record_format: bytes, version: int, what: str) -> bytes | Corrupt:
+    """The body of a ``seal_record`` record; ``Corrupt`` naming ``what`` if its header or checksum is wrong."""
+    header, newline, body = record.partition(b"\n")
+    parts = header.split(b" ")
+    if not newline or len(parts) != 3 or parts[0] != record_format:
+        return Corrupt(f"not a pumpkernel {what}")
+    if parts[1] != str(version).encode("ascii"):
+        return Corrupt(f"unknown {what} version {parts[1]!r}")
+    if hashlib.sha256(body).hexdigest().encode("ascii") != parts[2]:
+        return Corrupt(f"{what} checksum mismatch")
+    return body
+
+
 def encode(config: PumpConfig, state: PumpState, meta: ShellMeta) -> bytes:
     """The shell record of ``config``, ``state`` and ``meta``."""
     meta_line = json.dumps(
@@ -107,22 +126,15 @@ def encode(config: PumpConfig, state: PumpState, meta: ShellMeta) -> bytes:
         sort_keys=True,
         separators=(",", ":"),
     ).encode("ascii")
-    body = meta_line + b"\n" + encode_kernel(config, state)
-    digest = hashlib.sha256(body).hexdigest().encode("ascii")
-    return FORMAT + b" " + str(VERSION).encode("ascii") + b" " + digest + b"\n" + body
+    return seal_record(FORMAT, VERSION, meta_line + b"\n" + encode_kernel(config, state))
 
 
 def decode(record: bytes) -> Loaded | Corrupt:
     """Read a shell record back; ``Corrupt`` with the reason if it cannot be trusted.  Never raises."""
-    header, newline, body = record.partition(b"\n")
-    parts = header.split(b" ")
-    if not newline or len(parts) != 3 or parts[0] != FORMAT:
-        return Corrupt("not a pumpkernel shell record")
-    if parts[1] != str(VERSION).encode("ascii"):
-        return Corrupt(f"unknown shell record version {parts[1]!r}")
-    if hashlib.sha256(body).hexdigest().encode("ascii") != parts[2]:
-        return Corrupt("shell record checksum mismatch")
-    meta_line, newline, kernel_record = body.partition(b"\n")
+    body = unseal_record(record, FORMAT, VERSION, "shell record")
+    if isinstance(body, Corrupt):
+        return body
+    meta_line, _, kernel_record = body.partition(b"\n")
     try:
         data = json.loads(meta_line.decode("ascii"))
     except (ValueError, UnicodeDecodeError):
