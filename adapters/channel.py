@@ -80,7 +80,7 @@ import logging
 import struct
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -89,6 +89,7 @@ from adapters.shell import PumpShell
 from kernel import events as ev
 from kernel.events import Source
 from kernel.reasons import Reason
+from kernel.state import evolve
 from kernel.step import StepResult
 
 LOGGER = logging.getLogger("pumpkernel.channel")
@@ -295,10 +296,10 @@ class ChannelRecord:
 
     def with_peer(self, peer: Peer) -> ChannelRecord:
         others = tuple(p for p in self.peers if p.device_id != peer.device_id)
-        return replace(self, peers=(*others, peer))
+        return evolve(self, peers=(*others, peer))
 
     def without(self, device_id: bytes) -> ChannelRecord:
-        return replace(self, peers=tuple(p for p in self.peers if p.device_id != device_id))
+        return evolve(self, peers=tuple(p for p in self.peers if p.device_id != device_id))
 
 
 RECORD_FORMAT = b"PUMPKERNEL-CHANNEL"
@@ -721,7 +722,7 @@ class Channel:
         if self.shell.locked is not None:
             return self._refuse(Refusal.PUMP_UNAVAILABLE, message, peer, now)
         recent = (*peer.recent_seqs, message.seq)[-self.limits.recent_seqs :]
-        taken = replace(peer, last_seq=message.seq, recent_seqs=recent)
+        taken = evolve(peer, last_seq=message.seq, recent_seqs=recent)
         try:
             self._save(self.record.with_peer(taken))  # write-ahead: the sequence number before the command
         except OSError as problem:

@@ -85,7 +85,7 @@ from kernel import events as ev
 from kernel.alarms import AlarmKind
 from kernel.commands import Alarm, Notice
 from kernel.config import DEFAULT_CONFIG, PumpConfig
-from kernel.events import CancelTarget, Source, TempKind
+from kernel.events import CancelTarget, GlucoseStatus, Source, TempKind
 from kernel.settings import make_settings
 
 Make = Callable[[int], object]
@@ -141,7 +141,7 @@ def short_scenario() -> Scenario:
         (6, lambda t: ev.UserPresent(t)),
         (7, lambda t: ev.CancelBolus(t, CancelTarget.ALL)),
         (8, lambda t: ev.TempBasal(t, 4, Source.CONTROLLER, TempKind.ABSOLUTE, 30, 20)),
-        (10, lambda t: ev.GlucoseReading(t, t, c.glucose_min_mgdl - 1)),
+        (10, lambda t: ev.GlucoseReading(t, t, 0, GlucoseStatus.LOW)),
         (11, lambda t: ev.AlarmAck(t, A.LOW_GLUCOSE_SUSPEND)),
         (12, lambda t: ev.GlucoseReading(t, t, 80)),
         (14, lambda t: ev.GlucoseReading(t, t, 95)),

@@ -139,7 +139,7 @@ class PumpManager:
     def _request_id(self, request_id: int | None) -> int:
         if request_id is not None:
             return request_id
-        self._last_request_id = max(self._last_request_id, *self.shell.state.recent_request_ids) + 1
+        self._last_request_id = max(self._last_request_id, max(self.shell.state.requests.ids)) + 1
         return self._last_request_id
 
     def _source(self, automatic: bool) -> Source:

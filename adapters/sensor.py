@@ -12,12 +12,20 @@ readings missed during a dropout, leave gaps, report in the user's units.
 
 * units: mmol/L is converted to mg/dL (x 18.0156, the molar mass of glucose
   over 10), rounded to the nearest whole mg/dL;
-* ``"LOW"`` becomes ``glucose_min_mgdl - 1`` and ``"HIGH"``
-  ``glucose_max_mgdl + 1``, both with status OK: a value just outside the
-  kernel's valid range.  The kernel does not use either as a number (SEN-1),
-  and keeps a "LOW" as evidence of a low (SEN-4, ``kernel.sensing``);
-* error codes map to ``GlucoseStatus`` (warm-up, calibration, sensor error);
-  a value that is not a finite number is a sensor error;
+* ``"LOW"`` and ``"HIGH"`` (the sensor's own below- and above-range
+  indication) become the statuses ``LOW`` and ``HIGH``: the kernel keeps them
+  at the edges of its range and never as a measured number (SEN-5).  A number
+  outside the range with no error is passed as it is, and the kernel refuses
+  it as out of range: "no valid glucose" and "LOW" stay different facts;
+* errors map to named ``GlucoseStatus`` error states, never to a glucose
+  (SEN-5, ``STATUS_OF_ERROR``).  Drivers name them with two tables:
+  ``DEXCOM_ALGORITHM_STATES`` (the algorithm/session state a Dexcom G5/G6/G7
+  transmitter reports beside each value, as catalogued by xDrip4iOS's
+  ``DexcomAlgorithmState``) and ``LEGACY_ERROR_VALUES`` (the small integers
+  older Dexcom receivers send in place of a glucose value, as Nightscout's
+  ``errorcodes`` plugin names them).  An unknown state or a legacy value
+  below 39 that is not in the table is a sensor error; a value that is not
+  a finite number is a sensor error;
 * time: ``measured_tick`` is the whole minute of the time stamp since the
   pump's epoch (rounded down, so a reading never looks younger than it is);
 * duplicates (a time stamp already seen) are dropped and counted;
@@ -40,8 +48,8 @@ end, occasional duplicate sends, ``"LOW"``/``"HIGH"`` outside 40..400 mg/dL,
 and either unit.
 
 Units: ``_mgdl``, ``_mmoll``, ``_s`` seconds, ``_ticks``.  Requirements served:
-SEN-1 (form only), SEN-4 (``"LOW"`` passed as evidence).  No dosing decision
-lives here.
+SEN-1 (form only), SEN-5 (error states named, LOW and HIGH only from the
+sensor's own indication).  No dosing decision lives here.
 """
 
 from __future__ import annotations
@@ -69,20 +77,89 @@ class GlucoseUnit(enum.Enum):
 
 
 class CgmError(enum.Enum):
-    """A source's error codes, after the source-specific driver has named them."""
+    """A source's error states, after the source-specific driver has named them (SEN-5)."""
 
     NONE = "none"
     WARM_UP = "warm-up"
     CALIBRATION = "calibration needed"
+    EXCESS_NOISE = "excess noise"
+    SENSOR_FAILED = "sensor failed"
+    SESSION_STOPPED = "session stopped"
     SENSOR_ERROR = "sensor error"
 
 
-_STATUS = {
+STATUS_OF_ERROR: dict[CgmError, GlucoseStatus] = {
     CgmError.NONE: GlucoseStatus.OK,
     CgmError.WARM_UP: GlucoseStatus.WARM_UP,
     CgmError.CALIBRATION: GlucoseStatus.CALIBRATION,
+    CgmError.EXCESS_NOISE: GlucoseStatus.NOISE,
+    CgmError.SENSOR_FAILED: GlucoseStatus.SENSOR_FAILED,
+    CgmError.SESSION_STOPPED: GlucoseStatus.SESSION_STOPPED,
     CgmError.SENSOR_ERROR: GlucoseStatus.SENSOR_ERROR,
 }
+"""The kernel status of each named error state: only ``NONE`` lets a value through as glucose (SEN-5)."""
+
+DEXCOM_ALGORITHM_STATES: dict[int, tuple[str, CgmError]] = {
+    0x01: ("session stopped", CgmError.SESSION_STOPPED),
+    0x02: ("sensor warm-up", CgmError.WARM_UP),
+    0x03: ("excess noise", CgmError.EXCESS_NOISE),
+    0x04: ("first of two BGs needed", CgmError.CALIBRATION),
+    0x05: ("second of two BGs needed", CgmError.CALIBRATION),
+    0x06: ("okay", CgmError.NONE),
+    0x07: ("needs calibration", CgmError.CALIBRATION),
+    0x08: ("calibration error 1", CgmError.CALIBRATION),
+    0x09: ("calibration error 2", CgmError.CALIBRATION),
+    0x0A: ("calibration linearity fit failure", CgmError.CALIBRATION),
+    0x0B: ("sensor failed due to counts aberration", CgmError.SENSOR_FAILED),
+    0x0C: ("sensor failed due to residual aberration", CgmError.SENSOR_FAILED),
+    0x0D: ("out of calibration due to outlier", CgmError.CALIBRATION),
+    0x0E: ("outlier calibration request", CgmError.CALIBRATION),
+    0x0F: ("session expired", CgmError.SESSION_STOPPED),
+    0x10: ("session failed due to unrecoverable error", CgmError.SENSOR_FAILED),
+    0x11: ("session failed due to transmitter error", CgmError.SENSOR_FAILED),
+    0x12: ("temporary sensor issue", CgmError.SENSOR_ERROR),
+    0x13: ("sensor failed due to progressive sensor decline", CgmError.SENSOR_FAILED),
+    0x14: ("sensor failed due to high counts aberration", CgmError.SENSOR_FAILED),
+    0x15: ("sensor failed due to low counts aberration", CgmError.SENSOR_FAILED),
+    0x16: ("sensor failed due to restart", CgmError.SENSOR_FAILED),
+}
+"""A Dexcom G5/G6/G7 transmitter's algorithm (session) state byte -> (name, error).
+
+Names as in xDrip4iOS ``DexcomAlgorithmState`` (JohanDegraeve/xdripswift).  Only
+"okay" lets the value through; every calibration state, including "needs
+calibration", is an error here (issue 16 lists "calibration needed" among the
+states that are not a glucose)."""
+
+LEGACY_ERROR_VALUES: dict[int, tuple[str, CgmError]] = {
+    1: ("SENSOR_NOT_ACTIVE (?SN)", CgmError.SESSION_STOPPED),
+    2: ("MINIMAL_DEVIATION (?MD)", CgmError.SENSOR_ERROR),
+    3: ("NO_ANTENNA (?NA)", CgmError.SENSOR_ERROR),
+    5: ("SENSOR_NOT_CALIBRATED (?NC)", CgmError.CALIBRATION),
+    6: ("COUNTS_DEVIATION (?CD)", CgmError.SENSOR_ERROR),
+    9: ("ABSOLUTE_DEVIATION (?AD)", CgmError.SENSOR_ERROR),
+    10: ("POWER_DEVIATION (???)", CgmError.SENSOR_ERROR),
+    12: ("BAD_RF (?RF)", CgmError.SENSOR_ERROR),
+}
+"""The values below 39 mg/dL that older Dexcom receivers (G4 era) send in place of a glucose value to mean
+an error, as Nightscout's ``lib/plugins/errorcodes.js`` names them (it treats every value below 39 as an error
+code)."""
+
+LEGACY_ERROR_BELOW_MGDL = 39
+"""A legacy receiver value below this is an error code, never a glucose."""
+
+
+def dexcom_state_error(raw_state: int) -> CgmError:
+    """The named error of a Dexcom transmitter algorithm state byte (unknown bytes are sensor errors)."""
+    named = DEXCOM_ALGORITHM_STATES.get(raw_state)
+    return named[1] if named is not None else CgmError.SENSOR_ERROR
+
+
+def legacy_value_error(value_mgdl: int) -> CgmError:
+    """The named error a legacy receiver means by a small value; ``NONE`` for a value that is a glucose."""
+    if value_mgdl >= LEGACY_ERROR_BELOW_MGDL:
+        return CgmError.NONE
+    named = LEGACY_ERROR_VALUES.get(value_mgdl)
+    return named[1] if named is not None else CgmError.SENSOR_ERROR
 
 
 @dataclass(frozen=True)
@@ -124,19 +201,19 @@ class CgmInput:
     """Backfilled readings, by ``measured_tick``, kept for display."""
 
     def mgdl(self, sample: CgmSample) -> tuple[int, GlucoseStatus]:
-        """The value and status the kernel gets for one sample (units and quirks)."""
-        status = _STATUS[sample.error]
+        """The value and status the kernel gets for one sample (units and quirks; SEN-5)."""
+        status = STATUS_OF_ERROR[sample.error]
         value = sample.value
         if isinstance(value, str):
             word = value.strip().upper()
-            if word == "LOW":
-                self.counters.lows += 1
-                return self.config.glucose_min_mgdl - 1, status
-            if word == "HIGH":
+            if word in ("LOW", "HIGH") and status == GlucoseStatus.OK:
+                if word == "LOW":
+                    self.counters.lows += 1
+                    return 0, GlucoseStatus.LOW
                 self.counters.highs += 1
-                return self.config.glucose_max_mgdl + 1, status
+                return 0, GlucoseStatus.HIGH
             self.counters.errors += 1
-            return 0, GlucoseStatus.SENSOR_ERROR
+            return 0, status if status != GlucoseStatus.OK else GlucoseStatus.SENSOR_ERROR
         if value is None or not math.isfinite(value) or value < 0:
             self.counters.errors += 1
             return 0, GlucoseStatus.SENSOR_ERROR if status == GlucoseStatus.OK else status

@@ -24,7 +24,7 @@ withheld by a rolling limit) rather than a level.  Acknowledging moves
 ``ACTIVE`` to ``ACKED`` if the condition holds and to ``CLEAR`` if not.
 
 High-priority alarms stop therapy delivery while they are active (ALM-1):
-the delivering gate in ``kernel.delivery`` refuses to command a therapy pulse
+the delivering gate in ``kernel.tick`` refuses to command a therapy pulse
 while any high alarm is ``ACTIVE``, and ``Resume`` and the reservoir-change
 events are refused until they are acknowledged.
 
@@ -127,29 +127,55 @@ def advance_alarm(status: int, holds: bool, held_back: bool, logic: Logic) -> tu
     return new_status, announce
 
 
+_KINDS = tuple(AlarmKind)
+_HELD_BACK_KINDS = tuple(kind in DEFERRABLE for kind in AlarmKind)
+_NOTHING_ANNOUNCED = (False,) * len(AlarmKind)
+_ALL_CLEAR = (S.CLEAR,) * len(AlarmKind)
+
+
 def advance_all(
     statuses: tuple[int, ...], holds: tuple[bool, ...], busy: bool, logic: Logic
 ) -> tuple[tuple[int, ...], tuple[bool, ...]]:
-    """Run the machine for every alarm kind; ``busy`` holds back the deferrable ones."""
+    """Run the machine for every alarm kind; ``busy`` holds back the deferrable ones.
+
+    A ``CLEAR`` alarm whose condition does not hold stays ``CLEAR`` silently
+    (``STATUS_TABLE``), so that case is not looked up.
+    """
+    if logic.either(logic.any(*holds), logic.not_(logic.same(statuses, _ALL_CLEAR))) is False:
+        return statuses, _NOTHING_ANNOUNCED
     new_statuses: list[int] = []
     announced: list[bool] = []
-    for kind in AlarmKind:
-        held_back = busy if kind in DEFERRABLE else False
-        status, says = advance_alarm(statuses[kind], holds[kind], held_back, logic)
-        new_statuses.append(status)
-        announced.append(says)
+    for kind in _KINDS:
+        status = statuses[kind]
+        holds_now = holds[kind]
+        if logic.either(holds_now, status != S.CLEAR) is not False:
+            held_back = busy if _HELD_BACK_KINDS[kind] else False
+            new_status, says = advance_alarm(status, holds_now, held_back, logic)
+            new_statuses.append(new_status)
+            announced.append(says)
+        else:
+            new_statuses.append(status)
+            announced.append(False)
     return tuple(new_statuses), tuple(announced)
 
 
+_HIGH_SLICE = slice(0, len(HIGH_ALARMS))
+if tuple(HIGH_ALARMS) != tuple(AlarmKind)[_HIGH_SLICE]:  # pragma: no cover - a table edit that breaks the layout
+    raise ImportError("the high-priority alarm kinds must be the first kinds of AlarmKind")
+
+
 def high_alarm_active(statuses: tuple[int, ...], logic: Logic) -> bool:
-    """True while any high-priority alarm waits for acknowledgement (ALM-1)."""
-    return logic.any(*(statuses[kind] == S.ACTIVE for kind in HIGH_ALARMS))
+    """True while any high-priority alarm waits for acknowledgement (ALM-1).
+
+    The high-priority kinds are the first ones of ``AlarmKind`` (checked at import).
+    """
+    return logic.member(S.ACTIVE, statuses[_HIGH_SLICE])
 
 
 def acknowledge(statuses: tuple[int, ...], kind: int, holds: tuple[bool, ...], logic: Logic) -> tuple[int, ...]:
     """Statuses after acknowledging ``kind``: ACTIVE -> ACKED (condition holds) or CLEAR."""
     result: list[int] = []
     for k in AlarmKind:
-        acked = logic.all(kind == k, statuses[k] == S.ACTIVE)
+        acked = logic.both(kind == k, statuses[k] == S.ACTIVE)
         result.append(logic.ite(acked, logic.ite(holds[k], S.ACKED, S.CLEAR), statuses[k]))
     return tuple(result)

@@ -46,11 +46,14 @@ def effective_cpph(st: TherapySettings, b: BasalState, time_of_day_ticks: int, l
     otherwise the schedule; always at most max basal.
     """
     scheduled = scheduled_pph(st, time_of_day_ticks, logic)
-    percent_cpph = logic.mul_small(scheduled, b.temp_value, PERCENT_BITS)
-    absolute_cpph = b.temp_value * CPPH_PER_PPH
-    temp_cpph = logic.ite(b.temp_kind == TempKind.PERCENT, percent_cpph, absolute_cpph)
-    running = logic.all(b.temp_remaining_ticks > 0, b.temp_kind != TempKind.NONE)
-    wanted = logic.ite(running, temp_cpph, scheduled * CPPH_PER_PPH)
+    wanted = scheduled * CPPH_PER_PPH
+    running = logic.both(b.temp_remaining_ticks > 0, b.temp_kind != TempKind.NONE)
+    if running is not False:
+        percent = b.temp_kind == TempKind.PERCENT
+        # The factor is the percentage only for a percent temp, so it stays below 2**PERCENT_BITS (INV-TEMP).
+        percent_cpph = logic.mul_small(scheduled, logic.ite(percent, b.temp_value, 0), PERCENT_BITS)
+        temp_cpph = logic.ite(percent, percent_cpph, b.temp_value * CPPH_PER_PPH)
+        wanted = logic.ite(running, temp_cpph, wanted)
     return logic.min(wanted, st.max_basal_pph * CPPH_PER_PPH)
 
 

@@ -81,7 +81,7 @@ from kernel.config import PumpConfig
 from kernel.iob import iob_pulses
 from kernel.logic import PY, Logic, first_refusal
 from kernel.reasons import StopCause
-from kernel.sensing import below_range_fresh, reading_fresh
+from kernel.sensing import reading_fresh
 from kernel.state import PumpState
 from kernel.step import StepResult
 from kernel.units import SLOT_TICKS, TICKS_PER_DAY
@@ -232,10 +232,10 @@ def calculate(x: CalcInputs, logic: Logic) -> CalcTerms:
     ratio = logic.ite(ok_inputs, x.ratio_dg_per_u, 10)
     isf = logic.ite(ok_inputs, x.isf_mgdl, 1)
     carbs = logic.ite(ok_inputs, x.carbs_g, 0)
-    known = logic.all(ok_inputs, x.glucose_known)
+    known = logic.both(ok_inputs, x.glucose_known)
     g = x.glucose_mgdl
-    above = logic.all(known, g > x.target_high_mgdl)
-    below = logic.all(known, g < x.target_low_mgdl)
+    above = logic.both(known, g > x.target_high_mgdl)
+    below = logic.both(known, g < x.target_low_mgdl)
     deviation = logic.ite(above, g - x.target_high_mgdl, logic.ite(below, g - x.target_low_mgdl, 0))
 
     denominator = logic.mul_small(ratio, isf, ISF_BITS)
@@ -266,9 +266,9 @@ def settle(
         ),
     )
     increment = logic.ite(ok_inputs, x.increment_pulses, 1)
-    known = logic.all(ok_inputs, x.glucose_known)
-    above = logic.all(known, x.glucose_mgdl > x.target_high_mgdl)
-    below = logic.all(known, x.glucose_mgdl < x.target_low_mgdl)
+    known = logic.both(ok_inputs, x.glucose_known)
+    above = logic.both(known, x.glucose_mgdl > x.target_high_mgdl)
+    below = logic.both(known, x.glucose_mgdl < x.target_low_mgdl)
     correction_only = x.iob_rule == IobRule.CORRECTION_ONLY
     whole = meal_num + correction_num
     applied_correction = logic.ite(above, logic.min(iob_num, correction_num), 0)
@@ -288,12 +288,12 @@ def settle(
     recommended = logic.ite(status == CalcStatus.RECOMMENDED, capped_value - rounding, 0)
 
     cap_mask = (
-        _bit(logic.all(capped, max_bolus == cap), CapReason.MAX_BOLUS, logic)
-        + _bit(logic.all(capped, hour == cap), CapReason.HOURLY_LIMIT, logic)
-        + _bit(logic.all(capped, day == cap), CapReason.DAILY_LIMIT, logic)
-        + _bit(logic.all(capped, reservoir == cap), CapReason.RESERVOIR, logic)
+        _bit(logic.both(capped, max_bolus == cap), CapReason.MAX_BOLUS, logic)
+        + _bit(logic.both(capped, hour == cap), CapReason.HOURLY_LIMIT, logic)
+        + _bit(logic.both(capped, day == cap), CapReason.DAILY_LIMIT, logic)
+        + _bit(logic.both(capped, reservoir == cap), CapReason.RESERVOIR, logic)
     )
-    no_glucose = logic.all(logic.not_(x.glucose_known), logic.not_(x.sensor_unavailable))
+    no_glucose = logic.both(logic.not_(x.glucose_known), logic.not_(x.sensor_unavailable))
     warnings = (
         _bit(no_glucose, CalcWarning.NO_GLUCOSE, logic)
         + _bit(x.sensor_unavailable, CalcWarning.SENSOR_UNAVAILABLE, logic)
@@ -431,9 +431,11 @@ def recommend(
     carbs = _int_or(getattr(request, "carbs_g", None), -1)
     source = _int_or(getattr(request, "glucose_source", None), -1)
     manual = _int_or(getattr(request, "manual_glucose_mgdl", None), -1)
-    in_range = MANUAL_GLUCOSE_MIN_MGDL <= state.glucose.mgdl <= MANUAL_GLUCOSE_MAX_MGDL
-    sensor_ok = source == GlucoseSource.SENSOR and reading_fresh(config, state, PY) and in_range
-    sensor_low = source == GlucoseSource.SENSOR and below_range_fresh(config, state, PY)
+    g = state.glucose
+    fresh = source == GlucoseSource.SENSOR and reading_fresh(config, state, PY)
+    in_range = g.edge == 0 and MANUAL_GLUCOSE_MIN_MGDL <= g.mgdl <= MANUAL_GLUCOSE_MAX_MGDL
+    sensor_ok = fresh and in_range
+    sensor_low = fresh and g.edge == -1
     manual_ok = source == GlucoseSource.MANUAL and MANUAL_GLUCOSE_MIN_MGDL <= manual <= MANUAL_GLUCOSE_MAX_MGDL
     known = sensor_ok or manual_ok
     glucose = state.glucose.mgdl if sensor_ok else (manual if manual_ok else 0)

@@ -110,8 +110,8 @@ def slot_checks(ratio: int, isf: int, low: int, high: int, logic: Logic) -> tupl
     """The rules for one slot's values, in the kernel's logic (CALC-1..3 assume them)."""
     R = CalcRule
     return (
-        (R.CARB_RATIO_OUTSIDE_RANGE, logic.all(ratio >= RATIO_MIN_DG_PER_U, ratio <= RATIO_MAX_DG_PER_U)),
-        (R.SENSITIVITY_OUTSIDE_RANGE, logic.all(isf >= SENSITIVITY_MIN_MGDL, isf <= SENSITIVITY_MAX_MGDL)),
+        (R.CARB_RATIO_OUTSIDE_RANGE, logic.both(ratio >= RATIO_MIN_DG_PER_U, ratio <= RATIO_MAX_DG_PER_U)),
+        (R.SENSITIVITY_OUTSIDE_RANGE, logic.both(isf >= SENSITIVITY_MIN_MGDL, isf <= SENSITIVITY_MAX_MGDL)),
         (
             R.TARGET_OUTSIDE_RANGE,
             logic.all(low >= TARGET_MIN_MGDL, low <= TARGET_MAX_MGDL, high >= TARGET_MIN_MGDL, high <= TARGET_MAX_MGDL),
@@ -133,12 +133,12 @@ def scalar_checks(
     return (
         (
             R.MIN_CALC_GLUCOSE_OUTSIDE_RANGE,
-            logic.all(min_calc >= MIN_CALC_GLUCOSE_LOW_MGDL, min_calc <= MIN_CALC_GLUCOSE_HIGH_MGDL),
+            logic.both(min_calc >= MIN_CALC_GLUCOSE_LOW_MGDL, min_calc <= MIN_CALC_GLUCOSE_HIGH_MGDL),
         ),
-        (R.MAX_CARBS_OUTSIDE_RANGE, logic.all(max_carbs >= 1, max_carbs <= MAX_CARBS_CEILING_G)),
+        (R.MAX_CARBS_OUTSIDE_RANGE, logic.both(max_carbs >= 1, max_carbs <= MAX_CARBS_CEILING_G)),
         (
             R.INCREMENT_OUTSIDE_RANGE,
-            logic.all(increment >= 1, increment <= max_increment_pulses(pulse_mu, logic)),
+            logic.both(increment >= 1, increment <= max_increment_pulses(pulse_mu, logic)),
         ),
         (R.IOB_RULE_UNKNOWN, logic.any(*(rule == member for member in IobRule))),
     )

@@ -25,8 +25,6 @@ SUS-4, ALM-1, ALM-2, SEN-2, LIM-3.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kernel.alarms import AlarmKind, AlarmStatus
 from kernel.basal import scheduled_pph
 from kernel.commands import Effects, LgsEnd, NoticeKind, notice
@@ -46,26 +44,8 @@ from kernel.modes import (
 )
 from kernel.reasons import StopCause
 from kernel.sensing import glucose_low, lgs_end, reading_fresh
-from kernel.state import PumpState
+from kernel.state import PumpState, Timers
 from kernel.windows import day_room, hour_room
-
-
-def level_conditions(c: PumpConfig, s: PumpState, logic: Logic) -> tuple[dict[Condition, bool], int]:
-    """The conditions that hold because of what the state is (not of what happened),
-    and why an automatic suspension would end (an ``LgsEnd``)."""
-    st = s.settings
-    absent = logic.all(st.auto_off_ticks != 0, s.timers.idle_ticks >= st.auto_off_ticks)
-    lgs_over, lgs_cause = lgs_end(c, s, logic)
-    holds = {
-        Condition.MOTOR_FAILED: False,
-        Condition.LINE_OCCLUDED: False,
-        Condition.RESERVOIR_EMPTIED: s.reservoir.pulses == 0,
-        Condition.SET_AGED_OUT: s.reservoir.set_age_ticks >= st.set_max_age_ticks,
-        Condition.USER_ABSENT: absent,
-        Condition.GLUCOSE_LOW: glucose_low(c, s, logic),
-        Condition.LGS_ENDED: lgs_over,
-    }
-    return holds, lgs_cause
 
 
 def apply_conditions(
@@ -79,48 +59,79 @@ def apply_conditions(
     """Move the mode for every condition that holds, then settle (see module docstring).
 
     ``before`` is the mode before the event (the event's own transition, if any,
-    has already moved ``s.mode``); settling compares against it.
+    has already moved ``s.mode``); settling compares against it.  When no
+    condition holds no row of ``CONDITION_TRANSITIONS`` moves the mode, so the
+    table is walked only when one does.
     """
-    holds, lgs_cause = level_conditions(c, s, logic)
+    st = s.settings
+    motor_failed: bool = False
+    occluded: bool = False
     for condition, edge in edges:
-        holds[condition] = logic.any(holds[condition], edge)
+        if condition == Condition.MOTOR_FAILED:
+            motor_failed = edge
+        else:
+            occluded = edge
     mode = s.mode
-    for condition in CONDITION_ORDER:
-        mode = condition_transition(mode, condition, holds[condition], logic)
-    left_lgs = logic.all(s.mode == Mode.LGS_SUSPENDED, mode == Mode.DELIVERING)
-    fx = notice(fx, NoticeKind.LGS_ENDED, left_lgs, lgs_cause, 0, 0, logic)
-    timers = s.timers
-    lockout = logic.ite(
-        logic.all(left_lgs, lgs_cause == LgsEnd.MAX_DURATION), c.lgs_lockout_ticks, timers.lgs_lockout_ticks
+    low = glucose_low(c, s, logic)
+    in_lgs = logic.either(mode == Mode.LGS_SUSPENDED, low)  # LGS_ENDED can apply only then (GLUCOSE_LOW comes first)
+    lgs_over: bool = False
+    lgs_cause = 0
+    if in_lgs is not False:
+        ends, cause = lgs_end(c, s, logic)
+        lgs_over = logic.both(in_lgs, ends)
+        lgs_cause = cause
+    holds = (  # in CONDITION_ORDER
+        motor_failed,
+        occluded,
+        s.reservoir.pulses == 0,
+        s.reservoir.set_age_ticks >= st.set_max_age_ticks,
+        logic.both(st.auto_off_ticks != 0, s.timers.idle_ticks >= st.auto_off_ticks),
+        low,
+        lgs_over,
     )
-    s = replace(s, mode=mode, timers=replace(timers, lgs_lockout_ticks=lockout))
+    if logic.any(*holds) is not False:
+        for condition, holds_now in zip(CONDITION_ORDER, holds, strict=True):
+            mode = condition_transition(mode, condition, holds_now, logic)
+    left_lgs = logic.both(s.mode == Mode.LGS_SUSPENDED, mode == Mode.DELIVERING)
+    if left_lgs is not False:
+        fx = notice(fx, NoticeKind.LGS_ENDED, left_lgs, lgs_cause, 0, 0, logic)
+        locks = logic.both(left_lgs, lgs_cause == LgsEnd.MAX_DURATION)
+        lockout = logic.ite(locks, c.lgs_lockout_ticks, s.timers.lgs_lockout_ticks)
+        s = s._replace(timers=s.timers._replace(lgs_lockout_ticks=lockout))
+    if (mode != s.mode) is not False:
+        s = s._replace(mode=mode)
     return settle(c, s, fx, before, logic)
 
 
 def settle(c: PumpConfig, s: PumpState, fx: Effects, before: int, logic: Logic) -> tuple[PumpState, Effects]:
-    """Make the mode's promises true (see module docstring); ``before`` is the old mode."""
+    """Make the mode's promises true (see module docstring); ``before`` is the old mode.
+
+    A pump that delivers, delivered before the event and has no suspension
+    time counted has nothing to settle.
+    """
     stopped = s.mode != Mode.DELIVERING
+    changed = s.mode != before
+    t = s.timers
+    if logic.any(stopped, changed, t.suspended_ticks != 0) is False:
+        return s, fx
     s, fx = end_bolus(s, fx, stopped, StopCause.DELIVERY_STOPPED, logic)
     s, fx = end_extended(s, fx, stopped, StopCause.DELIVERY_STOPPED, logic)
     s, fx = end_temp(s, fx, stopped, StopCause.DELIVERY_STOPPED, logic)
-    entered_suspension = logic.all(
-        s.mode != before,
-        is_one_of(s.mode, SUSPENDED_MODES, logic),
-        logic.not_(is_one_of(before, SUSPENDED_MODES, logic)),
-    )
-    not_suspended = logic.not_(is_one_of(s.mode, SUSPENDED_MODES, logic))
-    entered_manual = logic.all(s.mode != before, s.mode == Mode.SUSPENDED)
-    timers = replace(
-        s.timers,
-        suspended_ticks=logic.ite(logic.any(entered_suspension, not_suspended), 0, s.timers.suspended_ticks),
-        reminder_countdown_ticks=logic.ite(entered_manual, c.suspend_reminder_ticks, s.timers.reminder_countdown_ticks),
-    )
-    return replace(s, timers=timers), fx
+    suspended_now = is_one_of(s.mode, SUSPENDED_MODES, logic)
+    entered_suspension = logic.all(changed, suspended_now, logic.not_(is_one_of(before, SUSPENDED_MODES, logic)))
+    entered_manual = logic.both(changed, s.mode == Mode.SUSPENDED)
+    t = s.timers
+    suspended_ticks = logic.ite(logic.either(entered_suspension, logic.not_(suspended_now)), 0, t.suspended_ticks)
+    countdown = logic.ite(entered_manual, c.suspend_reminder_ticks, t.reminder_countdown_ticks)
+    if logic.either(suspended_ticks != t.suspended_ticks, countdown != t.reminder_countdown_ticks) is not False:
+        timers = Timers(suspended_ticks, countdown, t.lgs_lockout_ticks, t.idle_ticks, t.history_unknown_ticks)
+        s = s._replace(timers=timers)
+    return s, fx
 
 
 def busy(s: PumpState, logic: Logic) -> bool:
     """A bolus or a prime is running: deferrable alerts wait for it (RES-2)."""
-    return logic.any(s.bolus.remaining_pulses > 0, is_one_of(s.mode, PRIMING_MODES, logic))
+    return logic.either(s.bolus.remaining_pulses > 0, is_one_of(s.mode, PRIMING_MODES, logic))
 
 
 def limit_latched(s: PumpState, logic: Logic) -> bool:
@@ -135,39 +146,45 @@ def limit_latched(s: PumpState, logic: Logic) -> bool:
     acknowledged; once the room is back it clears, and the next limit hit
     alerts again.
     """
+    status = s.alarms[AlarmKind.LIMIT_REACHED]
+    raised = logic.either(status == AlarmStatus.ACTIVE, status == AlarmStatus.ACKED)
+    if raised is False:
+        return False
     st = s.settings
-    raised = logic.any(
-        s.alarms[AlarmKind.LIMIT_REACHED] == AlarmStatus.ACTIVE,
-        s.alarms[AlarmKind.LIMIT_REACHED] == AlarmStatus.ACKED,
-    )
     room = logic.min(hour_room(st, s.windows), day_room(st, s.windows))
     quarter_hour_pulses = logic.div_const(scheduled_pph(st, s.time_of_day_ticks, logic), 4)
-    return logic.all(raised, room <= quarter_hour_pulses)
+    return logic.both(raised, room <= quarter_hour_pulses)
+
+
+def _sensing_lost(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
+    """A sensor-driven feature is on, the pump could act on glucose now, and no fresh valid reading (SEN-2)."""
+    st = s.settings
+    wanted = logic.both(
+        logic.either(st.lgs_enabled, st.controller_enabled),
+        is_one_of(s.mode, (Mode.DELIVERING, Mode.LGS_SUSPENDED), logic),
+    )
+    if wanted is False:
+        return False
+    return logic.both(wanted, logic.not_(reading_fresh(c, s, logic)))
 
 
 def alarm_conditions(c: PumpConfig, s: PumpState, limit_hit: bool, logic: Logic) -> tuple[bool, ...]:
     """For each ``AlarmKind`` in order: does its condition hold in ``s``?"""
     st = s.settings
-    in_place = is_one_of(s.mode, RESERVOIR_MODES, logic)
-    sensing = logic.all(
-        logic.any(st.lgs_enabled, st.controller_enabled),
-        is_one_of(s.mode, (Mode.DELIVERING, Mode.LGS_SUSPENDED), logic),
-        logic.not_(reading_fresh(c, s, logic)),
+    mode = s.mode
+    in_place = is_one_of(mode, RESERVOIR_MODES, logic)
+    pulses = s.reservoir.pulses
+    return (
+        mode == Mode.OCCLUDED,
+        mode == Mode.MOTOR_FAULT,
+        mode == Mode.EMPTY,
+        mode == Mode.SET_EXPIRED,
+        mode == Mode.AUTO_OFF,
+        s.motor.uncertain,
+        mode == Mode.LGS_SUSPENDED,
+        logic.both(in_place, pulses <= c.reservoir_very_low_pulses),
+        logic.either(limit_hit, limit_latched(s, logic)),
+        logic.both(in_place, pulses <= st.reservoir_low_pulses),
+        logic.both(is_one_of(mode, SET_IN_USE_MODES, logic), s.reservoir.set_age_ticks >= st.set_reminder_ticks),
+        _sensing_lost(c, s, logic),
     )
-    holds = {
-        AlarmKind.OCCLUSION: s.mode == Mode.OCCLUDED,
-        AlarmKind.MOTOR_FAULT: s.mode == Mode.MOTOR_FAULT,
-        AlarmKind.RESERVOIR_EMPTY: s.mode == Mode.EMPTY,
-        AlarmKind.SET_EXPIRED: s.mode == Mode.SET_EXPIRED,
-        AlarmKind.AUTO_OFF: s.mode == Mode.AUTO_OFF,
-        AlarmKind.DELIVERY_UNCERTAIN: s.motor.uncertain,
-        AlarmKind.LOW_GLUCOSE_SUSPEND: s.mode == Mode.LGS_SUSPENDED,
-        AlarmKind.RESERVOIR_VERY_LOW: logic.all(in_place, s.reservoir.pulses <= c.reservoir_very_low_pulses),
-        AlarmKind.LIMIT_REACHED: logic.any(limit_hit, limit_latched(s, logic)),
-        AlarmKind.RESERVOIR_LOW: logic.all(in_place, s.reservoir.pulses <= st.reservoir_low_pulses),
-        AlarmKind.SET_REMINDER: logic.all(
-            is_one_of(s.mode, SET_IN_USE_MODES, logic), s.reservoir.set_age_ticks >= st.set_reminder_ticks
-        ),
-        AlarmKind.SENSOR_UNAVAILABLE: sensing,
-    }
-    return tuple(holds[kind] for kind in AlarmKind)

@@ -31,9 +31,8 @@ DLV-2, SUS-1, SUS-4, TMP-1, TMP-3, BOL-2, SEN-1, SEN-3, LIM-1, LIM-2.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kernel.logic import PY, Logic
 from kernel.units import (
@@ -42,14 +41,19 @@ from kernel.units import (
     EXTENDED_QUOTIENT_BITS,
     HOUR_RING,
     MU_PER_UNIT,
+    REQUEST_SLOTS,
     TICKS_PER_DAY,
     TICKS_PER_HOUR,
 )
 
 
-@dataclass(frozen=True)
-class PumpConfig:
-    """Device configuration (see module docstring for units)."""
+class PumpConfig(NamedTuple):
+    """Device configuration (see module docstring for units).
+
+    Every field is an ``int`` except ``remote_is_person_held`` (``bool``): whether
+    commands from the paired remote count as a person at the pump for auto-off
+    (ALM-4; default ``False``: a phone app may send commands with nobody looking).
+    """
 
     # Hardware (U-2, RES-1, BOL-3, RES-3).
     pulse_mu: int
@@ -100,6 +104,9 @@ class PumpConfig:
     auto_off_max_ticks: int
     set_reminder_min_ticks: int
     set_max_age_ceiling_ticks: int
+    # Request memory (BOL-5) and who counts as a person at the pump (ALM-4).
+    requests_per_day_max: int
+    remote_is_person_held: bool
 
 
 class ConfigRule(enum.IntEnum):
@@ -131,9 +138,11 @@ class ConfigRule(enum.IntEnum):
     SET_AGE_RANGE_INVALID = 24
     TEMP_PERCENT_MAX_NEGATIVE = 25
     BOLUS_CEILING_ABOVE_ARITHMETIC_BOUND = 26
-    # Clinical rules (catalogue ranges and hard ceilings; Python only).
+    REQUEST_MEMORY_OUT_OF_RANGE = 27
+    # Structural since the window proofs (LIM-1, LIM-2) need them; numbered with the clinical rules before.
     HOUR_WINDOW_SHORTER_THAN_60_MIN = 40
     DAY_WINDOW_SHORTER_THAN_24_H = 41
+    # Clinical rules (catalogue ranges and hard ceilings; Python only).
     MAX_BOLUS_CEILING_ABOVE_HARD_CEILING = 42
     MAX_BASAL_CEILING_ABOVE_HARD_CEILING = 43
     MAX_DAILY_CEILING_ABOVE_HARD_CEILING = 44
@@ -168,6 +177,9 @@ HARD_CEILINGS_MU: dict[str, int] = {
 HARD_MAX_SET_AGE_TICKS = 7 * TICKS_PER_DAY
 """Extended-wear sets last up to 7 days (RES-4); no configuration may allow longer."""
 
+CONFIG_BOOL_FIELDS = ("remote_is_person_held",)
+"""The configuration fields that are booleans; every other field is an integer."""
+
 
 def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bool], ...]:
     """The linear rules every proof assumes about a configuration (CFG-1, CFG-2).
@@ -180,7 +192,7 @@ def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bo
         (R.RESERVOIR_CAPACITY_NOT_POSITIVE, c.reservoir_capacity_pulses >= 1),
         (R.BOLUS_SPEED_NOT_POSITIVE, c.bolus_pulses_per_tick >= 1),
         (R.PRIME_MAX_NEGATIVE, c.prime_max_pulses >= 0),
-        (R.CANNULA_RANGE_INVERTED, logic.all(c.cannula_min_pulses >= 0, c.cannula_min_pulses <= c.cannula_max_pulses)),
+        (R.CANNULA_RANGE_INVERTED, logic.both(c.cannula_min_pulses >= 0, c.cannula_min_pulses <= c.cannula_max_pulses)),
         (R.CANNULA_ABOVE_CAPACITY, c.cannula_max_pulses <= c.reservoir_capacity_pulses),
         (
             R.OCCLUSION_THRESHOLDS_NOT_POSITIVE,
@@ -191,10 +203,14 @@ def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bo
             ),
         ),
         (R.MOTOR_ACK_TIMEOUT_NOT_POSITIVE, c.motor_ack_timeout_ticks >= 1),
-        (R.BUCKET_TICKS_NOT_POSITIVE, logic.all(c.hour_bucket_ticks >= 1, c.day_bucket_ticks >= 1)),
+        (R.BUCKET_TICKS_NOT_POSITIVE, logic.both(c.hour_bucket_ticks >= 1, c.day_bucket_ticks >= 1)),
+        # Ring coverage (LIM-1, LIM-2): the 12 full buckets of the hour ring span at least 60 minutes and the
+        # 24 of the day ring at least 24 hours, so every rolling window ending now lies inside its ring.
+        (R.HOUR_WINDOW_SHORTER_THAN_60_MIN, (HOUR_RING - 1) * c.hour_bucket_ticks >= TICKS_PER_HOUR),
+        (R.DAY_WINDOW_SHORTER_THAN_24_H, (DAY_RING - 1) * c.day_bucket_ticks >= TICKS_PER_DAY),
         (
             R.VERY_LOW_ABOVE_LOW_RANGE,
-            logic.all(c.reservoir_very_low_pulses >= 0, c.reservoir_very_low_pulses <= c.reservoir_low_min_pulses),
+            logic.both(c.reservoir_very_low_pulses >= 0, c.reservoir_very_low_pulses <= c.reservoir_low_min_pulses),
         ),
         (R.SUSPEND_REMINDER_NOT_POSITIVE, c.suspend_reminder_ticks >= 1),
         (
@@ -203,16 +219,16 @@ def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bo
             # length really give way to basal (SUS-4); the clinical rule asks for 30 minutes.
             logic.all(c.lgs_max_ticks >= 1, c.lgs_lockout_ticks >= 1, c.lgs_predict_margin_mgdl >= 0),
         ),
-        (R.TEMP_DURATION_RANGE_INVALID, logic.all(c.temp_min_ticks >= 1, c.temp_min_ticks <= c.temp_max_ticks)),
-        (R.TEMP_PERCENT_MAX_NEGATIVE, logic.all(c.temp_percent_max >= 0, c.temp_percent_max < 512)),
+        (R.TEMP_DURATION_RANGE_INVALID, logic.both(c.temp_min_ticks >= 1, c.temp_min_ticks <= c.temp_max_ticks)),
+        (R.TEMP_PERCENT_MAX_NEGATIVE, logic.both(c.temp_percent_max >= 0, c.temp_percent_max < 512)),
         # The max-IOB projection of a controller temp covers 30 minutes and two profile slots (LIM-4).
         (
             R.CONTROLLER_TEMP_RANGE_INVALID,
-            logic.all(c.controller_temp_max_ticks >= 1, c.controller_temp_max_ticks <= 30),
+            logic.both(c.controller_temp_max_ticks >= 1, c.controller_temp_max_ticks <= 30),
         ),
         (
             R.EXTENDED_RANGE_INVALID,
-            logic.all(c.extended_min_ticks >= 1, c.extended_min_ticks <= c.extended_max_ticks),
+            logic.both(c.extended_min_ticks >= 1, c.extended_min_ticks <= c.extended_max_ticks),
         ),
         (
             R.GLUCOSE_RANGE_INVALID,
@@ -222,7 +238,7 @@ def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bo
                 c.glucose_max_change_mgdl_per_tick >= 1,
             ),
         ),
-        (R.GLUCOSE_TIMING_INVALID, logic.all(c.glucose_max_age_ticks >= 0, c.glucose_max_future_ticks >= 0)),
+        (R.GLUCOSE_TIMING_INVALID, logic.both(c.glucose_max_age_ticks >= 0, c.glucose_max_future_ticks >= 0)),
         (
             R.CEILINGS_NEGATIVE,
             logic.all(
@@ -238,7 +254,7 @@ def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bo
         (R.BOLUS_CEILING_ABOVE_ARITHMETIC_BOUND, c.max_bolus_ceiling_pulses < 1 << EXTENDED_QUOTIENT_BITS),
         (
             R.RESERVOIR_LOW_RANGE_INVALID,
-            logic.all(
+            logic.both(
                 c.reservoir_low_min_pulses <= c.reservoir_low_max_pulses,
                 c.reservoir_low_max_pulses < c.reservoir_capacity_pulses,
             ),
@@ -253,11 +269,15 @@ def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bo
         ),
         (
             R.AUTO_OFF_RANGE_INVALID,
-            logic.all(c.auto_off_min_ticks >= 1, c.auto_off_min_ticks <= c.auto_off_max_ticks),
+            logic.both(c.auto_off_min_ticks >= 1, c.auto_off_min_ticks <= c.auto_off_max_ticks),
         ),
         (
             R.SET_AGE_RANGE_INVALID,
-            logic.all(c.set_reminder_min_ticks >= 1, c.set_reminder_min_ticks < c.set_max_age_ceiling_ticks),
+            logic.both(c.set_reminder_min_ticks >= 1, c.set_reminder_min_ticks < c.set_max_age_ceiling_ticks),
+        ),
+        (
+            R.REQUEST_MEMORY_OUT_OF_RANGE,
+            logic.both(c.requests_per_day_max >= 1, c.requests_per_day_max <= REQUEST_SLOTS),
         ),
     )
 
@@ -268,8 +288,6 @@ def clinical_checks(c: PumpConfig) -> tuple[tuple[ConfigRule, bool], ...]:
     pulse = c.pulse_mu
     return (
         (R.PULSE_SIZE_NOT_SUPPORTED, pulse in ALLOWED_PULSE_MU),
-        (R.HOUR_WINDOW_SHORTER_THAN_60_MIN, (HOUR_RING - 1) * c.hour_bucket_ticks >= TICKS_PER_HOUR),
-        (R.DAY_WINDOW_SHORTER_THAN_24_H, (DAY_RING - 1) * c.day_bucket_ticks >= TICKS_PER_DAY),
         (
             R.MAX_BOLUS_CEILING_ABOVE_HARD_CEILING,
             c.max_bolus_ceiling_pulses * pulse <= HARD_CEILINGS_MU["max_bolus_mu"],
@@ -309,15 +327,17 @@ def clinical_checks(c: PumpConfig) -> tuple[tuple[ConfigRule, bool], ...]:
 def config_problems(config: object, *, clinical: bool = True) -> tuple[ConfigRule, ...]:
     """Every rule ``config`` breaks, in rule order; empty when it is valid (CFG-1).
 
-    Never raises: a value that is not a ``PumpConfig`` or has a field that is
-    not an ``int`` is reported as ``FIELD_NOT_INTEGER`` before any other rule.
+    Never raises: a value that is not a ``PumpConfig`` or has a field of the
+    wrong type (an ``int``; a ``bool`` for ``CONFIG_BOOL_FIELDS``) is reported
+    as ``FIELD_NOT_INTEGER`` before any other rule.
     ``clinical=False`` checks only the structural rules (what proofs assume);
     scaled-down configurations for exhaustive search use that.
     """
     if type(config) is not PumpConfig:
         return (ConfigRule.FIELD_NOT_INTEGER,)
-    for field in dataclasses.fields(PumpConfig):
-        if type(getattr(config, field.name)) is not int:
+    for name in PumpConfig._fields:
+        wanted = bool if name in CONFIG_BOOL_FIELDS else int
+        if type(getattr(config, name)) is not wanted:
             return (ConfigRule.FIELD_NOT_INTEGER,)
     checks = structural_checks(config, PY)
     if clinical:
@@ -379,6 +399,8 @@ def make_config(pulse_mu: int = 50, reservoir_units: int = 300) -> PumpConfig:
         auto_off_max_ticks=TICKS_PER_DAY,
         set_reminder_min_ticks=12 * TICKS_PER_HOUR,
         set_max_age_ceiling_ticks=HARD_MAX_SET_AGE_TICKS,
+        requests_per_day_max=REQUEST_SLOTS,
+        remote_is_person_held=False,
     )
 
 

@@ -27,15 +27,13 @@ CFG-1, CFG-2, BAS-3, LIM-1, LIM-2.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kernel.alarms import N_ALARMS, AlarmStatus, acknowledge, high_alarm_active
 from kernel.commands import NO_EFFECTS, NoticeKind, notice
 from kernel.conditions import alarm_conditions
 from kernel.config import PumpConfig
 from kernel.events import AlarmAck, Resume, SettingsChange, Source, Suspend, TimeOffsetChange, UserPresent
-from kernel.handling import Handled, end_temp, touched_by_user
-from kernel.logic import Logic, total
+from kernel.handling import Handled, end_temp
+from kernel.logic import Logic
 from kernel.modes import SUSPENDED_MODES, is_one_of
 from kernel.reasons import Reason, StopCause
 from kernel.settings import rule_mask, settings_checks
@@ -45,7 +43,7 @@ from kernel.units import TICKS_PER_DAY
 
 def on_suspend(c: PumpConfig, s: PumpState, e: Suspend, logic: Logic) -> Handled:
     """Manual suspend (SUS-1); settling ends the bolus and temp basal now."""
-    return Handled((), False, touched_by_user(s, True, logic), NO_EFFECTS)
+    return Handled((), s, NO_EFFECTS)
 
 
 def on_resume(c: PumpConfig, s: PumpState, e: Resume, logic: Logic) -> Handled:
@@ -53,8 +51,8 @@ def on_resume(c: PumpConfig, s: PumpState, e: Resume, logic: Logic) -> Handled:
     checks = ((logic.not_(high_alarm_active(s.alarms, logic)), Reason.ALARM_UNACKNOWLEDGED),)
     from_suspension = is_one_of(s.mode, SUSPENDED_MODES, logic)
     lockout = logic.ite(from_suspension, c.lgs_lockout_ticks, s.timers.lgs_lockout_ticks)
-    accepted = replace(s, timers=replace(s.timers, lgs_lockout_ticks=lockout, suspended_ticks=0))
-    return Handled(checks, False, touched_by_user(accepted, True, logic), NO_EFFECTS)
+    accepted = s._replace(timers=s.timers._replace(lgs_lockout_ticks=lockout, suspended_ticks=0))
+    return Handled(checks, accepted, NO_EFFECTS)
 
 
 def on_settings(c: PumpConfig, s: PumpState, e: SettingsChange, logic: Logic) -> Handled:
@@ -62,22 +60,22 @@ def on_settings(c: PumpConfig, s: PumpState, e: SettingsChange, logic: Logic) ->
     new = e.settings
     rules = settings_checks(c, new, logic)
     valid = logic.all(*(holds for _, holds in rules))
-    idle = logic.all(s.bolus.remaining_pulses == 0, s.bolus.ext_remaining_pulses == 0)
-    fits = logic.all(
-        total(s.windows.hour_pulses) <= new.max_hourly_pulses,
-        total(s.windows.day_pulses) <= new.max_daily_pulses,
+    idle = logic.both(s.bolus.remaining_pulses == 0, s.bolus.ext_remaining_pulses == 0)
+    fits = logic.both(
+        s.windows.hour_total_pulses <= new.max_hourly_pulses,
+        s.windows.day_total_pulses <= new.max_daily_pulses,
     )
     checks = (
         (valid, Reason.SETTINGS_INVALID),
         (idle, Reason.BOLUS_IN_PROGRESS),
         (fits, Reason.SETTINGS_BELOW_WINDOW_USAGE),
     )
-    changed = replace(s, settings=new)
-    loop_off = logic.all(logic.not_(new.controller_enabled), s.basal.temp_source == Source.CONTROLLER)
+    changed = s._replace(settings=new)
+    loop_off = logic.both(logic.not_(new.controller_enabled), s.basal.temp_source == Source.CONTROLLER)
     changed, fx = end_temp(changed, NO_EFFECTS, loop_off, StopCause.CANCELLED, logic)
     fx = notice(fx, NoticeKind.SETTINGS_CHANGED, True, 0, 0, 0, logic)
-    fx = replace(fx, detail=rule_mask(rules, logic))
-    return Handled(checks, False, touched_by_user(changed, True, logic), fx)
+    fx = fx._replace(detail=rule_mask(rules, logic))
+    return Handled(checks, changed, fx)
 
 
 def on_time_offset(c: PumpConfig, s: PumpState, e: TimeOffsetChange, logic: Logic) -> Handled:
@@ -87,20 +85,18 @@ def on_time_offset(c: PumpConfig, s: PumpState, e: TimeOffsetChange, logic: Logi
     moved = logic.ite(moved >= TICKS_PER_DAY, moved - TICKS_PER_DAY, moved)
     checks = ((e.delta_ticks != 0, Reason.TIME_OFFSET_ZERO),)
     fx = notice(NO_EFFECTS, NoticeKind.TIME_CHANGED, True, e.delta_ticks, 0, 0, logic)
-    accepted = replace(s, time_of_day_ticks=moved)
-    return Handled(checks, False, touched_by_user(accepted, True, logic), fx)
+    return Handled(checks, s._replace(time_of_day_ticks=moved), fx)
 
 
 def on_alarm_ack(c: PumpConfig, s: PumpState, e: AlarmAck, logic: Logic) -> Handled:
     """Acknowledge an active alarm: ACKED if its condition holds, else CLEAR (ALM-1, ALM-3)."""
     known = e.alarm < N_ALARMS
-    active = logic.any(*(logic.all(e.alarm == k, s.alarms[k] == AlarmStatus.ACTIVE) for k in range(N_ALARMS)))
-    checks = ((logic.all(known, active), Reason.ALARM_NOT_ACTIVE),)
+    active = logic.any(*(logic.both(e.alarm == k, s.alarms[k] == AlarmStatus.ACTIVE) for k in range(N_ALARMS)))
+    checks = ((logic.both(known, active), Reason.ALARM_NOT_ACTIVE),)
     holds = alarm_conditions(c, s, False, logic)
-    accepted = replace(s, alarms=acknowledge(s.alarms, e.alarm, holds, logic))
-    return Handled(checks, False, touched_by_user(accepted, True, logic), NO_EFFECTS)
+    return Handled(checks, s._replace(alarms=acknowledge(s.alarms, e.alarm, holds, logic)), NO_EFFECTS)
 
 
 def on_user_present(c: PumpConfig, s: PumpState, e: UserPresent, logic: Logic) -> Handled:
-    """A button press restarts the auto-off timer (ALM-2)."""
-    return Handled((), False, touched_by_user(s, True, logic), NO_EFFECTS)
+    """A button press: the person at the pump restarts the auto-off timer (``kernel.core``, ALM-2)."""
+    return Handled((), s, NO_EFFECTS)

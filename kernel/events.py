@@ -72,12 +72,24 @@ class MotorFault(enum.IntEnum):
 
 
 class GlucoseStatus(enum.IntEnum):
-    """The sensor's own verdict on a reading (SEN-1)."""
+    """The sensor's own verdict on a report (SEN-1, SEN-5).
+
+    Only ``OK`` carries a glucose value (``GlucoseReading.mgdl``).  ``LOW`` and
+    ``HIGH`` are the sensor's own indication that glucose is below or above
+    its range (the value is then ignored).  Every other status is an error
+    state and never a glucose (``adapters.sensor`` maps transmitter states and
+    legacy error values onto these).
+    """
 
     OK = 0
     SENSOR_ERROR = 1
     CALIBRATION = 2
     WARM_UP = 3
+    LOW = 4
+    HIGH = 5
+    NOISE = 6
+    SENSOR_FAILED = 7
+    SESSION_STOPPED = 8
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,7 @@ class CancelBolus:
 
     tick: int
     target: int = CancelTarget.ALL
+    source: int = Source.USER
 
 
 @dataclass(frozen=True)
@@ -143,6 +156,7 @@ class Suspend:
     """Manual suspend: all delivery stops within this tick (SUS-1)."""
 
     tick: int
+    source: int = Source.USER
 
 
 @dataclass(frozen=True)
@@ -306,7 +320,7 @@ EVENT_SCHEMA: dict[type, tuple[FieldSpec, ...]] = {
         ("extended_pulses", int, 0, BIG),
         ("extended_ticks", int, 0, BIG),
     ),
-    CancelBolus: (_TICK, ("target", int, 0, len(CancelTarget) - 1)),
+    CancelBolus: (_TICK, ("target", int, 0, len(CancelTarget) - 1), _SOURCE),
     TempBasal: (
         _TICK,
         ("request_id", int, 1, BIG),
@@ -316,7 +330,7 @@ EVENT_SCHEMA: dict[type, tuple[FieldSpec, ...]] = {
         ("duration_ticks", int, 1, BIG),
     ),
     CancelTempBasal: (_TICK, _SOURCE),
-    Suspend: (_TICK,),
+    Suspend: (_TICK, _SOURCE),
     Resume: (_TICK,),
     SettingsChange: (_TICK, ("settings", TherapySettings, 0, 0)),
     TimeOffsetChange: (_TICK, ("delta_ticks", int, -1440, 1440)),
@@ -342,3 +356,19 @@ EVENT_SCHEMA: dict[type, tuple[FieldSpec, ...]] = {
     UserPresent: (_TICK,),
 }
 """Per event class: every field's type and static range (INP-1)."""
+
+SOURCED_EVENTS: tuple[type, ...] = (BolusRequest, CancelBolus, TempBasal, CancelTempBasal, Suspend)
+"""Events that say who sent them (a ``source`` field): the ones a paired remote or a controller may send."""
+
+DEVICE_EVENTS: tuple[type, ...] = (Tick, MotorReport, GlucoseReading)
+"""Events the pump's own clock, motor and sensor produce: never a person (ALM-4)."""
+
+PERSON_EVENTS: tuple[type, ...] = tuple(
+    cls for cls in EVENT_CLASSES if cls not in SOURCED_EVENTS and cls not in DEVICE_EVENTS
+)
+"""Events that only the pump's own buttons produce: always a person at the pump (ALM-2, ALM-4).
+
+Every other event shows a person only when its source is ``USER``, or ``REMOTE``
+when the configuration declares the remote a person-held device
+(``PumpConfig.remote_is_person_held``); a ``CONTROLLER`` never does
+(``kernel.handling.shows_person``)."""

@@ -1,33 +1,40 @@
-"""Sensor glucose readings: validation and bookkeeping (SEN-1..3, SEN-4).
+"""Sensor reports: validation, and what the pump knows about glucose (SEN-1..5).
 
 Theory of operation
 -------------------
-A well-formed ``GlucoseReading`` is always accepted as an event: a bad
-reading is information (the sensor is not usable now), not bad input.  What
-the kernel does with it depends on its classification, first failure wins:
+A well-formed ``GlucoseReading`` is always accepted as an event: a bad report
+is information (the sensor is not usable now), not bad input.  The pump keeps
+two things apart (``GlucoseState``): the last *valid* reading, which is
+knowledge about glucose, and the latest *report*, which is knowledge about
+the sensor.  A report is classified, first failure wins:
 
-1. the sensor's own status is OK;
-2. the value is within ``glucose_min_mgdl .. glucose_max_mgdl``;
+1. its status is ``OK`` (a value), ``LOW`` or ``HIGH`` (the sensor's own
+   below- and above-range indication, SEN-5); any other status is an error
+   state, never a glucose;
+2. an ``OK`` value is within ``glucose_min_mgdl .. glucose_max_mgdl`` (a value
+   outside the range with status OK is an error, not a LOW: SEN-5);
 3. it is not older than ``glucose_max_age_ticks``;
 4. it is not more than ``glucose_max_future_ticks`` in the future;
-5. it is newer than the latest reading (a backfilled or duplicated reading
-   changes nothing);
-6. compared with the previous reading less than 16 ticks earlier, it did not
-   move faster than ``glucose_max_change_mgdl_per_tick`` (SEN-3).
+5. it is newer than the last valid reading (a backfilled or duplicated
+   reading changes nothing);
+6. an ``OK`` value, compared with the last valid in-range reading less than
+   16 ticks earlier, did not move faster than
+   ``glucose_max_change_mgdl_per_tick`` (SEN-3).
 
-A reading that passes becomes the latest (the old latest becomes the
-previous one, which gives the trend for predictive suspend).  A reading that
-fails 1-4 or 6 makes the latest reading invalid, so every sensor-driven
-feature stops at once (SEN-2); a "LOW" (status OK, value below the range)
-is kept as evidence of a low (SEN-4, see ``kernel.sensing``).  Every unused
-reading gives a ``GLUCOSE_NOT_USED`` notice with the reason.
+A report that passes becomes the last valid reading (the one it replaces
+becomes the previous one: the trend of SUS-3).  ``LOW`` is kept as the value
+``glucose_min_mgdl - 1`` with ``edge == -1`` (below every threshold), ``HIGH``
+as ``glucose_max_mgdl + 1`` with ``edge == +1``.  A report that fails is
+recorded as the latest report with its reason and a ``GLUCOSE_NOT_USED``
+notice tells the user; it never replaces or erases the valid reading, so it
+can neither start nor end a low-glucose suspension (SEN-4).  Freshness and
+sensor loss are judged from the time of the last valid reading
+(``kernel.sensing``).
 
-Units: ``_mgdl``, ``_ticks``.
+Units: ``_mgdl``, ``_ticks``.  Requirements served: SEN-1, SEN-3, SEN-4, SEN-5.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from kernel.commands import NO_EFFECTS, GlucoseUse, NoticeKind, notice
 from kernel.config import PumpConfig
@@ -37,56 +44,55 @@ from kernel.logic import Logic, first_refusal
 from kernel.state import GlucoseState, PumpState
 from kernel.units import GLUCOSE_PAIR_BITS, GLUCOSE_PAIR_MAX_TICKS
 
+VALID_STATUSES = (GlucoseStatus.OK, GlucoseStatus.LOW, GlucoseStatus.HIGH)
+"""The statuses that carry knowledge about glucose (SEN-5)."""
+
 
 def classify(c: PumpConfig, s: PumpState, e: GlucoseReading, logic: Logic) -> int:
-    """The ``GlucoseUse`` of a reading: ``USED`` or why not (SEN-1, SEN-3)."""
+    """The ``GlucoseUse`` of a report: ``USED`` or why not (SEN-1, SEN-3, SEN-5)."""
     g = s.glucose
+    ok = e.status == GlucoseStatus.OK
     dt = e.measured_tick - g.measured_tick
-    paired = logic.all(g.valid, dt >= 1, dt <= GLUCOSE_PAIR_MAX_TICKS)
+    paired = logic.all(ok, g.valid, g.edge == 0, dt >= 1, dt <= GLUCOSE_PAIR_MAX_TICKS)
     allowed = logic.mul_small(c.glucose_max_change_mgdl_per_tick, logic.ite(paired, dt, 0), GLUCOSE_PAIR_BITS)
     change = e.mgdl - g.mgdl
-    plausible = logic.any(logic.not_(paired), logic.all(change <= allowed, -change <= allowed))
+    plausible = logic.either(logic.not_(paired), logic.both(change <= allowed, -change <= allowed))
     return first_refusal(
         logic,
         (
-            (e.status == GlucoseStatus.OK, GlucoseUse.SENSOR_STATUS),
-            (logic.all(e.mgdl >= c.glucose_min_mgdl, e.mgdl <= c.glucose_max_mgdl), GlucoseUse.OUT_OF_RANGE),
+            (logic.member(e.status, VALID_STATUSES), GlucoseUse.SENSOR_STATUS),
+            (
+                logic.either(logic.not_(ok), logic.both(e.mgdl >= c.glucose_min_mgdl, e.mgdl <= c.glucose_max_mgdl)),
+                GlucoseUse.OUT_OF_RANGE,
+            ),
             (s.now_ticks - e.measured_tick <= c.glucose_max_age_ticks, GlucoseUse.TOO_OLD),
             (e.measured_tick - s.now_ticks <= c.glucose_max_future_ticks, GlucoseUse.FROM_FUTURE),
-            (logic.any(logic.not_(g.valid), e.measured_tick > g.measured_tick), GlucoseUse.NOT_NEWER),
+            (logic.either(logic.not_(g.valid), e.measured_tick > g.measured_tick), GlucoseUse.NOT_NEWER),
             (plausible, GlucoseUse.IMPLAUSIBLE_JUMP),
         ),
     )
 
 
 def on_glucose(c: PumpConfig, s: PumpState, e: GlucoseReading, logic: Logic) -> Handled:
-    """Record a reading, or record that the sensor is not usable (see module docstring)."""
+    """Record a report; a valid one becomes the last valid reading (see module docstring)."""
     g = s.glucose
     use = classify(c, s, e, logic)
     used = use == GlucoseUse.USED
-    ignored = use == GlucoseUse.NOT_NEWER
-    below = logic.all(
-        e.status == GlucoseStatus.OK,
-        e.mgdl < c.glucose_min_mgdl,
-        s.now_ticks - e.measured_tick <= c.glucose_max_age_ticks,
-        e.measured_tick - s.now_ticks <= c.glucose_max_future_ticks,
+    low = e.status == GlucoseStatus.LOW
+    high = e.status == GlucoseStatus.HIGH
+    value = logic.ite(low, c.glucose_min_mgdl - 1, logic.ite(high, c.glucose_max_mgdl + 1, e.mgdl))
+    edge = logic.ite(low, -1, logic.ite(high, 1, 0))
+    glucose = GlucoseState(
+        logic.ite(used, value, g.mgdl),
+        logic.ite(used, e.measured_tick, g.measured_tick),
+        logic.either(used, g.valid),
+        logic.ite(used, edge, g.edge),
+        logic.ite(used, g.mgdl, g.prev_mgdl),
+        logic.ite(used, g.measured_tick, g.prev_measured_tick),
+        logic.pick(used, g.valid, g.prev_valid),
+        logic.ite(used, g.edge, g.prev_edge),
+        s.now_ticks,
+        use,
     )
-    taken = GlucoseState(
-        mgdl=e.mgdl,
-        measured_tick=e.measured_tick,
-        valid=True,
-        prev_mgdl=g.mgdl,
-        prev_measured_tick=g.measured_tick,
-        prev_valid=g.valid,
-        below_range=False,
-    )
-    rejected = replace(
-        g,
-        valid=False,
-        below_range=below,
-        mgdl=logic.ite(below, e.mgdl, g.mgdl),
-        measured_tick=logic.ite(below, e.measured_tick, g.measured_tick),
-    )
-    glucose = logic.pick(used, taken, logic.pick(ignored, g, rejected))
     fx = notice(NO_EFFECTS, NoticeKind.GLUCOSE_NOT_USED, logic.not_(used), use, e.mgdl, 0, logic)
-    return Handled((), False, replace(s, glucose=glucose), fx)
+    return Handled((), s._replace(glucose=glucose), fx)

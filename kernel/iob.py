@@ -31,8 +31,8 @@ def iob_pulses(st: TherapySettings, w: Windows, logic: Logic) -> int:
     """Insulin on board in whole pulses, rounded up (LIM-4)."""
     result = 0
     for dia_index, row in enumerate(IOB_PERMILLE):
-        permille = 0
-        for pulses, fraction in zip(w.iob_pulses, row, strict=True):
-            permille = permille + pulses * fraction
-        result = logic.ite(st.dia_index == dia_index, logic.div_const(permille + 999, 1000), result)
+        chosen = st.dia_index == dia_index
+        if chosen is not False:
+            permille = sum([pulses * fraction for pulses, fraction in zip(w.iob_pulses, row) if fraction])
+            result = logic.ite(chosen, logic.div_const(permille + 999, 1000), result)
     return result

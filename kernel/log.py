@@ -19,7 +19,7 @@ in any decision, so the proofs do not model it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 LOG_CAPACITY = 64
 
@@ -45,8 +45,7 @@ class LogKind(enum.IntEnum):
     """``code``: ``NoticeKind``; ``a``, ``b``: its first two values."""
 
 
-@dataclass(frozen=True)
-class LogEntry:
+class LogEntry(NamedTuple):
     """One log record; ``seq`` numbers entries from 1 for ever."""
 
     seq: int
@@ -57,8 +56,7 @@ class LogEntry:
     b: int
 
 
-@dataclass(frozen=True)
-class EventLog:
+class EventLog(NamedTuple):
     """The last ``LOG_CAPACITY`` entries, oldest first, and the next entry number."""
 
     entries: tuple[LogEntry, ...]
@@ -73,6 +71,9 @@ def append(log: EventLog, tick: int, records: tuple[tuple[int, int, int, int], .
     if not records:
         return log
     seq = log.next_seq
-    new = tuple(LogEntry(seq + i, tick, kind, code, a, b) for i, (kind, code, a, b) in enumerate(records))
-    entries = (log.entries + new)[-LOG_CAPACITY:]
-    return EventLog(entries=entries, next_seq=seq + len(new))
+    new = tuple([LogEntry(seq + i, tick, kind, code, a, b) for i, (kind, code, a, b) in enumerate(records)])
+    entries = log.entries
+    drop = len(entries) + len(new) - LOG_CAPACITY
+    if drop > 0:
+        entries = entries[drop:]
+    return EventLog(entries + new, seq + len(new))

@@ -185,29 +185,44 @@ SET_IN_USE_MODES: tuple[Mode, ...] = (
 
 def is_one_of(mode: int, modes: tuple[Mode, ...], logic: Logic) -> bool:
     """``mode in modes`` in the kernel's logic."""
-    return logic.any(*(mode == m for m in modes))
+    return logic.member(mode, modes)
+
+
+def _event_rows() -> dict[type, dict[tuple[int], tuple[bool, int]]]:
+    """For each event class of the mode table: mode -> (allowed, target), complete over ``Mode``."""
+    rows: dict[type, dict[tuple[int], tuple[bool, int]]] = {}
+    classes = {cls for row in EVENT_TRANSITIONS.values() for cls in row}
+    for cls in classes:
+        rows[cls] = {
+            (int(mode),): (cls in EVENT_TRANSITIONS[mode], int(EVENT_TRANSITIONS[mode].get(cls, mode))) for mode in Mode
+        }
+    return rows
+
+
+_EVENT_ROWS = _event_rows()
+
+_CONDITION_ROWS: dict[Condition, dict[tuple[int], int]] = {
+    condition: {(int(mode),): int(row.get(mode, mode)) for mode in Mode}
+    for condition, row in CONDITION_TRANSITIONS.items()
+}
+"""``CONDITION_TRANSITIONS`` made complete over ``Mode`` (a mode without an entry stays)."""
 
 
 def event_transition(mode: int, event_class: type, logic: Logic) -> tuple[bool, int]:
     """Whether ``event_class`` is allowed in ``mode``, and the mode it leads to.
 
     Reads ``EVENT_TRANSITIONS`` and ``ANY_MODE_EVENTS``; the only source of
-    ``NOT_ALLOWED_IN_MODE`` refusals.
+    ``NOT_ALLOWED_IN_MODE`` refusals.  ``mode`` must be a ``Mode`` (the
+    invariant ``INV-MODE``).
     """
     if event_class in ANY_MODE_EVENTS:
         return True, mode
-    allowed: list[bool] = []
-    target = mode
-    for from_mode, row in EVENT_TRANSITIONS.items():
-        if event_class in row:
-            allowed.append(mode == from_mode)
-            target = logic.ite(mode == from_mode, row[event_class], target)
-    return logic.any(*allowed), target
+    allowed, target = logic.lookup(_EVENT_ROWS[event_class], (mode,))
+    return allowed, target
 
 
 def condition_transition(mode: int, condition: Condition, holds: bool, logic: Logic) -> int:
     """The mode after ``condition`` (when ``holds``), per ``CONDITION_TRANSITIONS``."""
-    target = mode
-    for from_mode, to_mode in CONDITION_TRANSITIONS[condition].items():
-        target = logic.ite(logic.all(holds, mode == from_mode), to_mode, target)
-    return target
+    if holds is False:
+        return mode
+    return logic.ite(holds, logic.lookup(_CONDITION_ROWS[condition], (mode,)), mode)

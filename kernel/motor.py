@@ -40,8 +40,6 @@ DLV-3, LIM-5, OCC-1, OCC-3, RES-1.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kernel.commands import NO_EFFECTS, Effects, NoticeKind, notice
 from kernel.config import PumpConfig
 from kernel.events import MotorFault, MotorReport
@@ -49,41 +47,41 @@ from kernel.handling import Handled, end_bolus, end_extended
 from kernel.logic import Logic
 from kernel.modes import Condition
 from kernel.reasons import Reason, StopCause
-from kernel.state import PumpState
+from kernel.state import MotorState, PumpState, ReservoirState
 from kernel.windows import record_excess
 
 
 def on_motor_report(c: PumpConfig, s: PumpState, e: MotorReport, logic: Logic) -> Handled:
     """Resolve the pending command with the motor's measurements (see module docstring)."""
     m = s.motor
-    checks = ((logic.all(m.pending_pulses > 0, e.seq == m.seq), Reason.UNEXPECTED_MOTOR_REPORT),)
+    checks = ((logic.both(m.pending_pulses > 0, e.seq == m.seq), Reason.UNEXPECTED_MOTOR_REPORT),)
     commanded = m.pending_pulses
     shown = e.displaced_pulses
     excess = logic.max(shown - commanded, 0)
-    faulted = logic.any(e.fault != MotorFault.NONE, excess > 0)
+    faulted = logic.either(e.fault != MotorFault.NONE, excess > 0)
     shortfall = logic.max(commanded - shown, 0)
     undisplaced = logic.ite(shortfall > 0, m.undisplaced_pulses + shortfall, 0)
     high = logic.ite(e.pressure_kpa >= c.occlusion_pressure_kpa, m.high_pressure_samples + 1, 0)
-    occluded = logic.any(high >= c.occlusion_consecutive_samples, undisplaced >= c.occlusion_undisplaced_pulses)
-    motor = replace(
-        m,
-        pending_pulses=0,
-        pending_ticks=0,
-        uncertain=False,
-        undisplaced_pulses=logic.ite(occluded, 0, undisplaced),
-        high_pressure_samples=logic.ite(occluded, 0, high),
+    occluded = logic.either(high >= c.occlusion_consecutive_samples, undisplaced >= c.occlusion_undisplaced_pulses)
+    motor = MotorState(
+        m.seq,
+        0,
+        0,
+        False,
+        logic.ite(occluded, 0, undisplaced),
+        logic.ite(occluded, 0, high),
     )
-    reservoir = replace(s.reservoir, pulses=s.reservoir.pulses - logic.min(excess, s.reservoir.pulses))
-    totals = replace(
-        s.totals,
+    r = s.reservoir
+    reservoir = ReservoirState(r.pulses - logic.min(excess, r.pulses), r.prime_used_pulses, r.set_age_ticks)
+    totals = s.totals._replace(
         confirmed_pulses=s.totals.confirmed_pulses + shown,
         excess_pulses=s.totals.excess_pulses + excess,
     )
     windows = record_excess(s.settings, s.windows, excess, logic)
-    accepted = replace(s, motor=motor, reservoir=reservoir, totals=totals, windows=windows)
+    accepted = s._replace(motor=motor, reservoir=reservoir, totals=totals, windows=windows)
     fx = notice(NO_EFFECTS, NoticeKind.PARTIAL_DELIVERY, shortfall > 0, commanded, shown, 0, logic)
     edges = ((Condition.MOTOR_FAILED, faulted), (Condition.LINE_OCCLUDED, occluded))
-    return Handled(checks, False, accepted, fx, edges)
+    return Handled(checks, accepted, fx, edges)
 
 
 def watchdog(
@@ -92,17 +90,22 @@ def watchdog(
     """One tick of the unanswered-command watchdog (DLV-2; see module docstring)."""
     m = s.motor
     pending = m.pending_pulses > 0
-    newly_uncertain = logic.all(pending, logic.not_(m.uncertain))
+    # Nothing to watch: with nothing pending, not uncertain and no wait counted, this tick changes nothing here.
+    if logic.any(pending, m.uncertain, m.pending_ticks != 0) is False:
+        return s, fx, ((Condition.MOTOR_FAILED, False),)
+    newly_uncertain = logic.both(pending, logic.not_(m.uncertain))
     waited = logic.ite(pending, m.pending_ticks + 1, 0)
-    timed_out = logic.all(pending, waited > c.motor_ack_timeout_ticks)
+    timed_out = logic.both(pending, waited > c.motor_ack_timeout_ticks)
     fx = notice(fx, NoticeKind.DELIVERY_ASSUMED, timed_out, m.pending_pulses, m.seq, 0, logic)
-    motor = replace(
-        m,
-        pending_pulses=logic.ite(timed_out, 0, m.pending_pulses),
-        pending_ticks=logic.ite(timed_out, 0, waited),
-        uncertain=logic.all(pending, logic.not_(timed_out)),
+    motor = MotorState(
+        m.seq,
+        logic.ite(timed_out, 0, m.pending_pulses),
+        logic.ite(timed_out, 0, waited),
+        logic.both(pending, logic.not_(timed_out)),
+        m.undisplaced_pulses,
+        m.high_pressure_samples,
     )
-    s = replace(s, motor=motor)
+    s = s._replace(motor=motor)
     s, fx = end_bolus(s, fx, newly_uncertain, StopCause.DELIVERY_UNCERTAIN, logic)
     s, fx = end_extended(s, fx, newly_uncertain, StopCause.DELIVERY_UNCERTAIN, logic)
     return s, fx, ((Condition.MOTOR_FAILED, timed_out),)

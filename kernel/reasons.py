@@ -57,6 +57,9 @@ class Reason(enum.IntEnum):
     SETTINGS_BELOW_WINDOW_USAGE = 32
     ALARM_NOT_ACTIVE = 33
     TIME_OFFSET_ZERO = 34
+    # Request memory and recovery (BOL-5, PER-4).
+    REQUEST_MEMORY_FULL = 35
+    HISTORY_UNKNOWN = 36
 
 
 class StopCause(enum.IntEnum):

@@ -30,18 +30,19 @@ record).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from kernel.alarms import AlarmStatus
-from kernel.config import PumpConfig, config_problems
+from kernel.commands import GlucoseUse
+from kernel.config import CONFIG_BOOL_FIELDS, PumpConfig, config_problems
 from kernel.events import Source, TempKind
 from kernel.log import LOG_CAPACITY, EventLog, LogEntry
 from kernel.logic import total
 from kernel.modes import Mode
+from kernel.reasons import Reason
 from kernel.settings import settings_problems, settings_well_typed
 from kernel.state import PumpState, initial_state
 from kernel.units import ACC_UNITS_PER_PULSE, IOB_BUCKET_TICKS, TICKS_PER_DAY
@@ -69,15 +70,20 @@ class _Invalid(Exception):
     pass
 
 
+def _is_record(value: Any) -> bool:
+    """A ``NamedTuple`` record of the kernel (a tuple with named fields)."""
+    return isinstance(value, tuple) and hasattr(type(value), "_fields")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
         return int(value)
+    if _is_record(value):
+        return {name: _plain(getattr(value, name)) for name in type(value)._fields}
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     raise _Invalid(f"cannot record a {type(value).__name__}")
 
 
@@ -103,15 +109,15 @@ def _rebuild(template: Any, data: Any, path: str) -> Any:
         if type(data) is not int:
             raise _Invalid(f"{path}: expected an integer")
         return data
+    if _is_record(template):
+        names = list(type(template)._fields)
+        if type(data) is not dict or sorted(data) != sorted(names):
+            raise _Invalid(f"{path}: expected fields {names}")
+        return type(template)(**{n: _rebuild(getattr(template, n), data[n], f"{path}.{n}") for n in names})
     if isinstance(template, tuple):
         if type(data) is not list or len(data) != len(template):
             raise _Invalid(f"{path}: expected a list of {len(template)}")
         return tuple(_rebuild(t, d, f"{path}[{i}]") for i, (t, d) in enumerate(zip(template, data, strict=True)))
-    if dataclasses.is_dataclass(template) and not isinstance(template, type):
-        names = [f.name for f in dataclasses.fields(template)]
-        if type(data) is not dict or sorted(data) != sorted(names):
-            raise _Invalid(f"{path}: expected fields {names}")
-        return type(template)(**{n: _rebuild(getattr(template, n), data[n], f"{path}.{n}") for n in names})
     raise _Invalid(f"{path}: unknown shape")
 
 
@@ -152,7 +158,7 @@ def _decode(record: object) -> Decoded | Corrupt:
         raise _Invalid("malformed record body")
     if type(data["version"]) is not int or data["version"] != VERSION:
         raise _Invalid("malformed record body")
-    template_config = PumpConfig(**{f.name: 0 for f in dataclasses.fields(PumpConfig)})
+    template_config = PumpConfig._make(False if name in CONFIG_BOOL_FIELDS else 0 for name in PumpConfig._fields)
     config = _rebuild(template_config, data["config"], "config")
     if config_problems(config, clinical=False):
         raise _Invalid("the recorded configuration is not valid")
@@ -170,14 +176,10 @@ def _negative_fields(value: Any, path: str) -> list[str]:
         return []
     if isinstance(value, int):
         return [path] if value < 0 else []
+    if _is_record(value):
+        return [bad for name in type(value)._fields for bad in _negative_fields(getattr(value, name), f"{path}.{name}")]
     if isinstance(value, tuple):
         return [bad for i, item in enumerate(value) for bad in _negative_fields(item, f"{path}[{i}]")]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [
-            bad
-            for f in dataclasses.fields(value)
-            for bad in _negative_fields(getattr(value, f.name), f"{path}.{f.name}")
-        ]
     return []
 
 
@@ -192,7 +194,9 @@ def implausible(config: PumpConfig, state: PumpState) -> tuple[str, ...]:
     s = state
     st = s.settings
     # The event log records signed values (a backward time change, the index -1 of a non-event).
-    problems = [f"negative {path}" for path in _negative_fields(dataclasses.replace(s, log=EventLog((), 0)), "state")]
+    # The glucose edge is -1 for a LOW, by design.
+    plain = s._replace(log=EventLog((), 0), glucose=s.glucose._replace(edge=0, prev_edge=0))
+    problems = [f"negative {path}" for path in _negative_fields(plain, "state")]
     checks = (
         ("mode", s.mode in set(Mode)),
         ("alarm status", all(status in set(AlarmStatus) for status in s.alarms)),
@@ -204,10 +208,16 @@ def implausible(config: PumpConfig, state: PumpState) -> tuple[str, ...]:
         ("basal accumulator", s.basal.acc < ACC_UNITS_PER_PULSE),
         ("hour window above limit", total(s.windows.hour_pulses) <= st.max_hourly_pulses),
         ("day window above limit", total(s.windows.day_pulses) <= st.max_daily_pulses),
+        ("hour window total", s.windows.hour_total_pulses == total(s.windows.hour_pulses)),
+        ("day window total", s.windows.day_total_pulses == total(s.windows.day_pulses)),
         ("hour phase", s.windows.hour_phase_ticks < config.hour_bucket_ticks),
         ("day phase", s.windows.day_phase_ticks < config.day_bucket_ticks),
         ("iob phase", s.windows.iob_phase_ticks < IOB_BUCKET_TICKS),
         ("extended duration", s.bolus.ext_duration_ticks >= 1),
+        ("glucose edge", s.glucose.edge in (-1, 0, 1) and s.glucose.prev_edge in (-1, 0, 1)),
+        ("glucose report use", s.glucose.report_use in set(GlucoseUse)),
+        ("request memory order", all(a >= b for a, b in zip(s.requests.ticks, s.requests.ticks[1:]))),
+        ("request outcome", all(outcome in set(Reason) for outcome in s.requests.outcomes)),
     )
     problems.extend(name for name, holds in checks if not holds)
     return tuple(problems)

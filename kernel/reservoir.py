@@ -25,16 +25,14 @@ Units: ``_pulses``.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kernel.alarms import high_alarm_active
 from kernel.commands import NO_EFFECTS, Purpose, deliver
 from kernel.config import PumpConfig
 from kernel.events import ClearLine, FillCannula, FillReservoir, PrimeTubing, Rewind
-from kernel.handling import Check, Handled, touched_by_user
+from kernel.handling import Check, Handled
 from kernel.logic import Logic
 from kernel.reasons import Reason
-from kernel.state import PumpState
+from kernel.state import MotorState, PumpState, ReservoirState
 
 
 def _motor_idle(s: PumpState, logic: Logic) -> tuple[Check, Check]:
@@ -48,66 +46,63 @@ def _acknowledged(s: PumpState, logic: Logic) -> Check:
     return logic.not_(high_alarm_active(s.alarms, logic)), Reason.ALARM_UNACKNOWLEDGED
 
 
-def _line_reset(s: PumpState) -> PumpState:
+def _line_reset(s: PumpState, reservoir_pulses: int) -> PumpState:
     """Forget occlusion evidence and the priming budget: a new line or reservoir."""
-    motor = replace(s.motor, undisplaced_pulses=0, high_pressure_samples=0)
-    return replace(s, motor=motor, reservoir=replace(s.reservoir, prime_used_pulses=0))
+    m = s.motor
+    motor = MotorState(m.seq, m.pending_pulses, m.pending_ticks, m.uncertain, 0, 0)
+    reservoir = ReservoirState(reservoir_pulses, 0, s.reservoir.set_age_ticks)
+    return s._replace(motor=motor, reservoir=reservoir)
 
 
 def on_rewind(c: PumpConfig, s: PumpState, e: Rewind, logic: Logic) -> Handled:
     """Start a change: the reservoir is out (RES-3)."""
     checks = (_acknowledged(s, logic), *_motor_idle(s, logic))
-    accepted = _line_reset(s)
-    accepted = replace(accepted, reservoir=replace(accepted.reservoir, pulses=0))
-    return Handled(checks, False, touched_by_user(accepted, True, logic), NO_EFFECTS)
+    return Handled(checks, _line_reset(s, 0), NO_EFFECTS)
 
 
 def on_fill_reservoir(c: PumpConfig, s: PumpState, e: FillReservoir, logic: Logic) -> Handled:
     """A filled reservoir is in place (RES-1, RES-3)."""
     checks = ((e.pulses <= c.reservoir_capacity_pulses, Reason.FILL_ABOVE_CAPACITY),)
-    accepted = replace(s, reservoir=replace(s.reservoir, pulses=e.pulses, prime_used_pulses=0))
-    return Handled(checks, False, touched_by_user(accepted, True, logic), NO_EFFECTS)
+    reservoir = ReservoirState(e.pulses, 0, s.reservoir.set_age_ticks)
+    return Handled(checks, s._replace(reservoir=reservoir), NO_EFFECTS)
 
 
 def on_clear_line(c: PumpConfig, s: PumpState, e: ClearLine, logic: Logic) -> Handled:
     """The user cleared the line after an occlusion; priming must follow (OCC-4)."""
     checks = (_acknowledged(s, logic), *_motor_idle(s, logic))
-    return Handled(checks, False, touched_by_user(_line_reset(s), True, logic), NO_EFFECTS)
+    return Handled(checks, _line_reset(s, s.reservoir.pulses), NO_EFFECTS)
 
 
-def _motor_step(s: PumpState, pulses: int, purpose: Purpose, logic: Logic) -> tuple[PumpState, int]:
-    """Command ``pulses`` for priming; they leave the reservoir but no therapy counter."""
-    seq = s.motor.seq + logic.ite(pulses > 0, 1, 0)
-    motor = replace(s.motor, seq=seq, pending_pulses=pulses, pending_ticks=0)
-    reservoir = replace(s.reservoir, pulses=s.reservoir.pulses - pulses)
-    totals = replace(s.totals, prime_pulses=s.totals.prime_pulses + pulses)
-    return replace(s, motor=motor, reservoir=reservoir, totals=totals), seq
+def _motor_step(s: PumpState, pulses: int, prime_used: int, set_age: int, logic: Logic) -> tuple[PumpState, int]:
+    """Command ``pulses`` for priming; they leave the reservoir but no therapy counter (RES-3)."""
+    m = s.motor
+    seq = m.seq + logic.ite(pulses > 0, 1, 0)
+    motor = MotorState(seq, pulses, 0, m.uncertain, m.undisplaced_pulses, m.high_pressure_samples)
+    reservoir = ReservoirState(s.reservoir.pulses - pulses, prime_used, set_age)
+    totals = s.totals._replace(prime_pulses=s.totals.prime_pulses + pulses)
+    return s._replace(motor=motor, reservoir=reservoir, totals=totals), seq
 
 
 def on_prime_tubing(c: PumpConfig, s: PumpState, e: PrimeTubing, logic: Logic) -> Handled:
     """Prime the tubing, within the per-change bound (RES-3)."""
+    used = s.reservoir.prime_used_pulses + e.pulses
     checks = (
         *_motor_idle(s, logic),
-        (s.reservoir.prime_used_pulses + e.pulses <= c.prime_max_pulses, Reason.PRIME_LIMIT),
+        (used <= c.prime_max_pulses, Reason.PRIME_LIMIT),
         (e.pulses <= s.reservoir.pulses, Reason.INSUFFICIENT_RESERVOIR),
     )
-    accepted, seq = _motor_step(s, e.pulses, Purpose.PRIME, logic)
-    accepted = replace(
-        accepted,
-        reservoir=replace(accepted.reservoir, prime_used_pulses=s.reservoir.prime_used_pulses + e.pulses),
-    )
-    fx = deliver(NO_EFFECTS, e.pulses, seq, Purpose.PRIME, logic)
-    return Handled(checks, False, touched_by_user(accepted, True, logic), fx)
+    accepted, seq = _motor_step(s, e.pulses, used, s.reservoir.set_age_ticks, logic)
+    fx = deliver(NO_EFFECTS, e.pulses, seq, Purpose.PRIME, 0, 0, logic)
+    return Handled(checks, accepted, fx)
 
 
 def on_fill_cannula(c: PumpConfig, s: PumpState, e: FillCannula, logic: Logic) -> Handled:
     """Fill a newly inserted cannula; the set's age starts now (RES-3, RES-4)."""
     checks = (
         *_motor_idle(s, logic),
-        (logic.all(e.pulses >= c.cannula_min_pulses, e.pulses <= c.cannula_max_pulses), Reason.CANNULA_FILL_RANGE),
+        (logic.both(e.pulses >= c.cannula_min_pulses, e.pulses <= c.cannula_max_pulses), Reason.CANNULA_FILL_RANGE),
         (e.pulses <= s.reservoir.pulses, Reason.INSUFFICIENT_RESERVOIR),
     )
-    accepted, seq = _motor_step(s, e.pulses, Purpose.CANNULA, logic)
-    accepted = replace(accepted, reservoir=replace(accepted.reservoir, set_age_ticks=0))
-    fx = deliver(NO_EFFECTS, e.pulses, seq, Purpose.CANNULA, logic)
-    return Handled(checks, False, touched_by_user(accepted, True, logic), fx)
+    accepted, seq = _motor_step(s, e.pulses, s.reservoir.prime_used_pulses, 0, logic)
+    fx = deliver(NO_EFFECTS, e.pulses, seq, Purpose.CANNULA, 0, 0, logic)
+    return Handled(checks, accepted, fx)

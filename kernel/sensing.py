@@ -2,12 +2,15 @@
 
 Theory of operation
 -------------------
-The glucose record in the state holds the latest reading and the one before.
-A reading is *fresh* while it was valid when it arrived (SEN-1) and is not
-older than ``glucose_max_age_ticks`` now; freshness lapses by itself as ticks
-pass, so stale data is never used (SEN-2).  Two valid readings at most 15
-ticks apart give a trend; the prediction is linear over the fixed 30-minute
-horizon of SUS-3 and is evaluated without division:
+Conclusions are drawn from the last *valid* reading only (``kernel.glucose``
+keeps it apart from the latest report, SEN-4).  A reading is *fresh* while it
+is not older than ``glucose_max_age_ticks``; freshness lapses by itself as
+ticks pass, so stale data is never used (SEN-1, SEN-2).  The sensor's own LOW
+indication is a valid reading below every threshold; HIGH one above it.
+
+Two valid in-range readings at most 15 ticks apart give a trend; the
+prediction is linear over the fixed 30-minute horizon of SUS-3 and is
+evaluated without division:
 
     g + (g - g_prev) * 30 / dt <= threshold + margin
     <=>  (g - threshold - margin) * dt + (g - g_prev) * 30 <= 0      (dt > 0)
@@ -15,12 +18,18 @@ horizon of SUS-3 and is evaluated without division:
 where ``x * dt`` goes through ``logic.mul_small`` (dt < 16), so the arithmetic
 stays linear.
 
-A reading below the sensor's valid range with status OK ("LOW") is not valid
-data (SEN-1) but it is evidence of a low: it suspends, or keeps suspended, and
-never counts as the sensor being lost.  This is SEN-4 in ``specs``: the
-fail-safe reading of SEN-1 and SEN-2 together.
+An automatic suspension ends (``lgs_end``) only by the rules (SUS-4, SEN-4):
+after ``lgs_max_ticks``; earlier when a fresh valid reading is above the
+threshold and rising and not predicted low (or HIGH); or when the user
+switches the feature off.  An invalid report never ends it, and neither does
+the sensor falling silent: without fresh valid data nothing can show that
+glucose has recovered, so the suspension runs to its maximum length while the
+user is told the sensor is unavailable.  This is how Medtronic's suspend
+before low / on low behaves (at most 2 hours, then basal resumes; earlier only
+when sensor glucose is above the limit and rising); Omnipod 5 instead limits
+a pause without sensor values to 1 hour (docs/proofs.md, SEN-4).
 
-Units: ``_mgdl``, ``_ticks``.  Requirements served: SEN-1, SEN-2, SEN-3,
+Units: ``_mgdl``, ``_ticks``.  Requirements served: SEN-1, SEN-2, SEN-4,
 SUS-2, SUS-3, SUS-4.
 """
 
@@ -34,22 +43,16 @@ from kernel.units import GLUCOSE_PAIR_BITS, GLUCOSE_PAIR_MAX_TICKS, PREDICTION_H
 
 
 def reading_fresh(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
-    """The latest reading is valid and young enough to act on (SEN-1, SEN-2)."""
+    """The last valid reading is young enough to act on (SEN-1, SEN-2, SEN-4)."""
     g = s.glucose
-    return logic.all(g.valid, s.now_ticks - g.measured_tick <= c.glucose_max_age_ticks)
-
-
-def below_range_fresh(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
-    """The latest reading was a recent "LOW" below the sensor range (SEN-4)."""
-    g = s.glucose
-    return logic.all(g.below_range, s.now_ticks - g.measured_tick <= c.glucose_max_age_ticks)
+    return logic.both(g.valid, s.now_ticks - g.measured_tick <= c.glucose_max_age_ticks)
 
 
 def trend_ticks(s: PumpState, logic: Logic) -> tuple[bool, int]:
-    """Whether the last two readings form a trend, and their distance in ticks."""
+    """Whether the last two valid readings form a trend (both in range), and their distance in ticks."""
     g = s.glucose
     dt = g.measured_tick - g.prev_measured_tick
-    paired = logic.all(g.valid, g.prev_valid, dt >= 1, dt <= GLUCOSE_PAIR_MAX_TICKS)
+    paired = logic.all(g.valid, g.prev_valid, g.edge == 0, g.prev_edge == 0, dt >= 1, dt <= GLUCOSE_PAIR_MAX_TICKS)
     return paired, logic.ite(paired, dt, 0)
 
 
@@ -66,36 +69,26 @@ def predicted_low(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
 def glucose_low(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
     """Low-glucose suspend should start now (SUS-2, SUS-3, SUS-4 lockout)."""
     st = s.settings
-    low_now = logic.all(reading_fresh(c, s, logic), s.glucose.mgdl <= st.lgs_threshold_mgdl)
+    if logic.all(st.lgs_enabled, s.timers.lgs_lockout_ticks == 0, s.glucose.valid) is False:
+        return False
+    low_now = logic.both(reading_fresh(c, s, logic), s.glucose.mgdl <= st.lgs_threshold_mgdl)
     return logic.all(
         st.lgs_enabled,
         s.timers.lgs_lockout_ticks == 0,
-        logic.any(low_now, predicted_low(c, s, logic), below_range_fresh(c, s, logic)),
+        logic.either(low_now, predicted_low(c, s, logic)),
     )
 
 
 def lgs_end(c: PumpConfig, s: PumpState, logic: Logic) -> tuple[bool, int]:
-    """Whether an automatic suspension ends now, and why (SUS-4, SEN-2).
-
-    It ends after ``lgs_max_ticks`` at most; earlier once glucose is above the
-    threshold, rising and not predicted low; and when the sensor stops giving
-    usable data (delivery falls back to the programmed basal, SEN-2) or the
-    user switches the feature off.
-    """
+    """Whether an automatic suspension ends now, and why (SUS-4, SEN-4; see module docstring)."""
     st = s.settings
     g = s.glucose
     fresh = reading_fresh(c, s, logic)
     paired, _ = trend_ticks(s, logic)
-    recovered = logic.all(
-        fresh,
-        g.mgdl > st.lgs_threshold_mgdl,
-        paired,
-        g.mgdl > g.prev_mgdl,
-        logic.not_(predicted_low(c, s, logic)),
-    )
+    rising = logic.all(paired, g.mgdl > g.prev_mgdl, logic.not_(predicted_low(c, s, logic)))
+    recovered = logic.all(fresh, g.mgdl > st.lgs_threshold_mgdl, logic.either(g.edge == 1, rising))
     timed_out = s.timers.suspended_ticks >= c.lgs_max_ticks
-    lost = logic.all(logic.not_(fresh), logic.not_(below_range_fresh(c, s, logic)))
     switched_off = logic.not_(st.lgs_enabled)
-    ends = logic.any(timed_out, recovered, lost, switched_off)
-    cause = logic.ite(timed_out, LgsEnd.MAX_DURATION, logic.ite(lost, LgsEnd.SENSOR_LOST, LgsEnd.RECOVERED))
+    ends = logic.any(timed_out, recovered, switched_off)
+    cause = logic.ite(timed_out, LgsEnd.MAX_DURATION, logic.ite(switched_off, LgsEnd.SWITCHED_OFF, LgsEnd.RECOVERED))
     return ends, cause

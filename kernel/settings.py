@@ -28,11 +28,10 @@ RES-2, RES-4, ALM-2, SUS-2, SUS-3, SEC-2.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kernel.config import PumpConfig
 from kernel.logic import PY, Logic, total
@@ -42,8 +41,7 @@ DIA_CHOICES = 13
 """Insulin-action times offered: 2.0 to 8.0 h in 30-minute steps (LIM-4)."""
 
 
-@dataclass(frozen=True)
-class TherapySettings:
+class TherapySettings(NamedTuple):
     """The therapy settings in force (see module docstring for units)."""
 
     basal_slots_pph: tuple[int, ...]
@@ -101,29 +99,29 @@ def settings_checks(c: PumpConfig, st: TherapySettings, logic: Logic) -> tuple[t
     return (
         (R.BASAL_SLOT_NEGATIVE, logic.all(*(rate >= 0 for rate in slots))),
         (R.BASAL_SLOT_ABOVE_MAX_BASAL, logic.all(*(rate <= st.max_basal_pph for rate in slots))),
-        (R.MAX_BASAL_OUTSIDE_CEILING, logic.all(st.max_basal_pph >= 0, st.max_basal_pph <= c.max_basal_ceiling_pph)),
+        (R.MAX_BASAL_OUTSIDE_CEILING, logic.both(st.max_basal_pph >= 0, st.max_basal_pph <= c.max_basal_ceiling_pph)),
         (
             R.MAX_BOLUS_OUTSIDE_CEILING,
-            logic.all(st.max_bolus_pulses >= 0, st.max_bolus_pulses <= c.max_bolus_ceiling_pulses),
+            logic.both(st.max_bolus_pulses >= 0, st.max_bolus_pulses <= c.max_bolus_ceiling_pulses),
         ),
         (R.MAX_BOLUS_ABOVE_HOURLY_LIMIT, st.max_bolus_pulses <= st.max_hourly_pulses),
         (
             R.MAX_HOURLY_OUTSIDE_CEILING,
-            logic.all(st.max_hourly_pulses >= 0, st.max_hourly_pulses <= c.max_hourly_ceiling_pulses),
+            logic.both(st.max_hourly_pulses >= 0, st.max_hourly_pulses <= c.max_hourly_ceiling_pulses),
         ),
         (
             R.MAX_DAILY_OUTSIDE_CEILING,
-            logic.all(st.max_daily_pulses >= 0, st.max_daily_pulses <= c.max_daily_ceiling_pulses),
+            logic.both(st.max_daily_pulses >= 0, st.max_daily_pulses <= c.max_daily_ceiling_pulses),
         ),
         (R.HOURLY_LIMIT_ABOVE_DAILY_LIMIT, st.max_hourly_pulses <= st.max_daily_pulses),
         (R.MAX_BASAL_ABOVE_HOURLY_LIMIT, st.max_basal_pph <= st.max_hourly_pulses),
         # Each slot lasts half an hour: a day of scheduled basal is sum(slots) / 2 pulses.
         (R.SCHEDULED_BASAL_ABOVE_DAILY_LIMIT, total(slots) <= st.max_daily_pulses * 2),
-        (R.MAX_IOB_OUTSIDE_CEILING, logic.all(st.max_iob_pulses >= 0, st.max_iob_pulses <= c.max_iob_ceiling_pulses)),
-        (R.DIA_OUTSIDE_RANGE, logic.all(st.dia_index >= 0, st.dia_index < DIA_CHOICES)),
+        (R.MAX_IOB_OUTSIDE_CEILING, logic.both(st.max_iob_pulses >= 0, st.max_iob_pulses <= c.max_iob_ceiling_pulses)),
+        (R.DIA_OUTSIDE_RANGE, logic.both(st.dia_index >= 0, st.dia_index < DIA_CHOICES)),
         (
             R.RESERVOIR_LOW_OUTSIDE_RANGE,
-            logic.all(
+            logic.both(
                 st.reservoir_low_pulses >= c.reservoir_low_min_pulses,
                 st.reservoir_low_pulses <= c.reservoir_low_max_pulses,
             ),
@@ -138,14 +136,14 @@ def settings_checks(c: PumpConfig, st: TherapySettings, logic: Logic) -> tuple[t
         ),
         (
             R.AUTO_OFF_OUTSIDE_RANGE,
-            logic.any(
+            logic.either(
                 st.auto_off_ticks == 0,
-                logic.all(st.auto_off_ticks >= c.auto_off_min_ticks, st.auto_off_ticks <= c.auto_off_max_ticks),
+                logic.both(st.auto_off_ticks >= c.auto_off_min_ticks, st.auto_off_ticks <= c.auto_off_max_ticks),
             ),
         ),
         (
             R.LGS_THRESHOLD_OUTSIDE_RANGE,
-            logic.all(
+            logic.both(
                 st.lgs_threshold_mgdl >= c.lgs_threshold_min_mgdl,
                 st.lgs_threshold_mgdl <= c.lgs_threshold_max_mgdl,
             ),
@@ -162,14 +160,14 @@ def settings_well_typed(st: object) -> bool:
     """
     if type(st) is not TherapySettings:
         return False
-    for field in dataclasses.fields(TherapySettings):
-        value = getattr(st, field.name)
-        if field.name == "basal_slots_pph":
+    for name in TherapySettings._fields:
+        value = getattr(st, name)
+        if name == "basal_slots_pph":
             if type(value) is not tuple or len(value) != SLOTS_PER_DAY:
                 return False
             if any(type(rate) is not int for rate in value):
                 return False
-        elif field.name in BOOL_FIELDS:
+        elif name in BOOL_FIELDS:
             if type(value) is not bool:
                 return False
         elif type(value) is not int:

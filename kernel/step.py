@@ -11,17 +11,19 @@ other event happens at the current tick (CLK-1, CLK-2).
 
 It works in three layers:
 
-1. *Form.*  Anything that is not one of the event classes, or whose fields
-   are not of their declared types or fall outside ``EVENT_SCHEMA``'s static
-   ranges, is refused (``NOT_AN_EVENT``, ``ILL_TYPED``, ``OUT_OF_RANGE``)
-   before any arithmetic.  This layer is plain Python because types are not
-   values; it is the reason ``step`` never raises on input (INP-1).
+1. *Types.*  Anything that is not one of the event classes, or whose fields
+   are not of their declared types, is refused (``NOT_AN_EVENT``,
+   ``ILL_TYPED``) before any arithmetic.  This layer is plain Python because
+   types are not values; it is the reason ``step`` never raises on input
+   (INP-1).
 2. *Decision.*  ``kernel.core.transition`` with the Python logic: the same
-   code the proofs run on Z3 terms.
-3. *Report.*  The fixed-shape effects become commands (at most one
-   ``Deliver``, then ``Alarm`` and ``Notice`` in kind order) and an
-   ``Outcome``; the event log in the state records the event, its outcome and
-   what it caused (LOG-1).  A refused event changes nothing but the log.
+   code the proofs run on Z3 terms, from the static ranges of the event's
+   fields to the command slots (``kernel.commands.command_slots``).
+3. *Report.*  The present command slots become the public commands (at most
+   one ``Deliver``, then ``Alarm`` and ``Notice`` in kind order) and the
+   outcome; the event log in the state records the event, its outcome and
+   what it caused (LOG-1).  A refused event changes nothing but the log and,
+   for a request, the request memory (BOL-5).
 
 The configuration is trusted to be valid (``config_problems(config)`` empty):
 it is validated once, when the pump is built, not on every step.
@@ -32,14 +34,11 @@ Requirements served: INP-1, INP-2, CLK-1, CLK-2, DLV-1, LOG-1, and through
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kernel import events as ev
-from kernel.alarms import PRIORITY, AlarmKind
-from kernel.commands import Alarm, Command, Deliver, Effects, Notice, NoticeKind, Outcome, Purpose
+from kernel.commands import Alarm, Command, Deliver, Effects, NoticeKind, Outcome, command_slots, commands_of
 from kernel.config import PumpConfig
 from kernel.core import transition
 from kernel.log import LogKind, append
@@ -49,8 +48,7 @@ from kernel.settings import TherapySettings, rules_from_mask, settings_well_type
 from kernel.state import PumpState
 
 
-@dataclass(frozen=True)
-class StepResult:
+class StepResult(NamedTuple):
     """What one step produced."""
 
     state: PumpState
@@ -66,11 +64,14 @@ def _is_int(value: object) -> bool:
 
 
 def form_check(event: object) -> Reason:
-    """``ACCEPTED`` if ``event`` is well-formed, else why not (INP-1).  Never raises."""
+    """``ACCEPTED`` if every field of ``event`` has its declared type, else why not (INP-1).  Never raises.
+
+    Static ranges are checked by ``kernel.core`` (inside the proved relation).
+    """
     schema = ev.EVENT_SCHEMA.get(type(event))
     if schema is None:
         return Reason.NOT_AN_EVENT
-    for name, kind, low, high in schema:
+    for name, kind, _low, _high in schema:
         value: Any = getattr(event, name, None)
         if kind is TherapySettings:
             if not settings_well_typed(value):
@@ -80,8 +81,6 @@ def form_check(event: object) -> Reason:
                 return Reason.ILL_TYPED
         elif not _is_int(value):
             return Reason.ILL_TYPED
-        elif not low <= int(value) <= high:
-            return Reason.OUT_OF_RANGE
     return Reason.ACCEPTED
 
 
@@ -92,31 +91,16 @@ def _event_index(event: object) -> int:
         return -1
 
 
-def _commands(fx: Effects) -> tuple[Command, ...]:
-    commands: list[Command] = []
-    if fx.deliver_pulses > 0:
-        commands.append(Deliver(fx.deliver_seq, fx.deliver_pulses, Purpose(fx.deliver_purpose)))
-    for kind in AlarmKind:
-        if fx.announce[kind]:
-            commands.append(Alarm(kind, PRIORITY[kind]))
-    for notice_kind in NoticeKind:
-        shown, a, b, c = fx.notices[notice_kind]
-        if shown:
-            commands.append(Notice(notice_kind, a, b, c))
-    return tuple(commands)
-
-
 def _log_records(
     before: PumpState, after: PumpState, event: object, outcome: Outcome, fx: Effects, commands: tuple[Command, ...]
 ) -> tuple[tuple[int, int, int, int], ...]:
-    index = _event_index(event)
-    request_id = getattr(event, "request_id", 0)
     records: list[tuple[int, int, int, int]] = []
     if not outcome.accepted:
-        records.append((LogKind.EVENT_REFUSED, index, int(outcome.reason), fx.detail))
+        records.append((LogKind.EVENT_REFUSED, _event_index(event), int(outcome.reason), fx.detail))
         return tuple(records)
     if type(event) is not ev.Tick:
-        records.append((LogKind.EVENT_ACCEPTED, index, request_id if type(request_id) is int else 0, 0))
+        request_id = getattr(event, "request_id", 0)
+        records.append((LogKind.EVENT_ACCEPTED, _event_index(event), request_id if type(request_id) is int else 0, 0))
     if type(event) is ev.MotorReport:
         records.append((LogKind.MOTOR_CONFIRMED, 0, event.seq, event.displaced_pulses))
     if type(event) is ev.AlarmAck:
@@ -148,17 +132,22 @@ def step(config: PumpConfig, state: PumpState, event: Any) -> StepResult:
     """
     form = form_check(event)
     if form != Reason.ACCEPTED:
-        outcome = Outcome(form)
-        records: tuple[tuple[int, int, int, int], ...] = ((LogKind.EVENT_REFUSED, _event_index(event), int(form), 0),)
-        log = append(state.log, state.now_ticks, records)
-        return StepResult(dataclasses.replace(state, log=log), (), outcome)
+        refused: tuple[tuple[int, int, int, int], ...] = ((LogKind.EVENT_REFUSED, _event_index(event), int(form), 0),)
+        return StepResult(state._replace(log=append(state.log, state.now_ticks, refused)), (), Outcome(form))
     new_state, fx = transition(config, state, event, PY)
-    reason = Reason(fx.reason)
-    problems = tuple(int(rule) for rule in rules_from_mask(fx.detail)) if reason == Reason.SETTINGS_INVALID else ()
-    outcome = Outcome(reason, replayed=fx.replayed, problems=problems)
-    commands = _commands(fx) if outcome.accepted else ()
-    if outcome.accepted and state.mode != new_state.mode:
-        commands = (*commands, Notice(NoticeKind.MODE_CHANGED, int(state.mode), int(new_state.mode), 0))
+    if fx.reason == Reason.ACCEPTED:
+        outcome = _ACCEPTED_REPLAYED if fx.replayed else _ACCEPTED
+    else:
+        reason = _REASONS[fx.reason]
+        problems = rules_from_mask(fx.detail) if reason == Reason.SETTINGS_INVALID else ()
+        outcome = Outcome(reason, fx.replayed, problems)
+    commands = commands_of(command_slots(fx, PY))
     records = _log_records(state, new_state, event, outcome, fx, commands)
-    log = append(new_state.log, new_state.now_ticks, records)
-    return StepResult(dataclasses.replace(new_state, log=log), commands, outcome)
+    if records:
+        new_state = PumpState(*new_state[:-1], append(new_state.log, new_state.now_ticks, records))
+    return StepResult(new_state, commands, outcome)
+
+
+_ACCEPTED = Outcome(Reason.ACCEPTED)
+_ACCEPTED_REPLAYED = Outcome(Reason.ACCEPTED, replayed=True)
+_REASONS: dict[int, Reason] = {int(reason): reason for reason in Reason}

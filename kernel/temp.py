@@ -14,8 +14,10 @@ Durations: a user or remote temp lasts ``temp_min_ticks`` to
 ``controller_temp_max_ticks`` (30 minutes), so when the controller falls
 silent the schedule takes over by itself (TMP-3).  A controller temp that
 raises delivery above the schedule also needs valid sensor data (SEN-2) and
-room under max IOB for its full 30 minutes (LIM-4); while delivery is
-uncertain every controller command is refused (DLV-2).  A controller temp
+room under max IOB for its full 30 minutes (LIM-4), and a known dose history
+(PER-4); while delivery is uncertain every controller command is refused
+(DLV-2).  A controller temp that lowers basal is always allowed by these
+three rules: reducing insulin is the safe direction.  A controller temp
 lasts at most 30 ticks, so it spans at most two profile slots: the one now
 and the one its last tick falls in.  Both the "raises" test and the max-IOB
 projection use the higher of the two rates, so a percent temp started just
@@ -29,19 +31,17 @@ Units: ``_pph``, ``_cpph``, ``_ticks``, ``_pulses``.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kernel.alarms import high_alarm_active
 from kernel.basal import effective_cpph, scheduled_pph
 from kernel.commands import NO_EFFECTS
 from kernel.config import PumpConfig
 from kernel.events import CancelTempBasal, Source, TempBasal, TempKind
-from kernel.handling import Handled, end_temp, is_replay, remember, temp_running, touched_by_user
+from kernel.handling import Handled, end_temp, temp_running
 from kernel.iob import iob_pulses
 from kernel.logic import Logic
 from kernel.reasons import Reason, StopCause
 from kernel.sensing import reading_fresh
-from kernel.state import PumpState
+from kernel.state import BasalState, PumpState
 from kernel.units import CPPH_PER_PPH, TICKS_PER_DAY, USER_TEMP_STEP_TICKS
 
 CONTROLLER_PROJECTION_DIVISOR = 200
@@ -59,45 +59,57 @@ def on_temp_basal(c: PumpConfig, s: PumpState, e: TempBasal, logic: Logic) -> Ha
     d = e.duration_ticks
     whole_steps = d - logic.div_const(d, USER_TEMP_STEP_TICKS) * USER_TEMP_STEP_TICKS == 0
     user_duration = logic.all(d >= c.temp_min_ticks, d <= c.temp_max_ticks, whole_steps)
-    controller_duration = logic.all(d >= 1, d <= c.controller_temp_max_ticks)
-    proposed = replace(s.basal, temp_kind=e.kind, temp_value=e.value, temp_remaining_ticks=d, temp_source=e.source)
+    controller_duration = logic.both(d >= 1, d <= c.controller_temp_max_ticks)
+    proposed = BasalState(s.basal.acc, e.kind, e.value, d, e.source)
+    # The rates are worked out with a percentage kept within temp_percent_max (a larger one is refused below),
+    # so the percent product stays inside mul_small's domain; for an accepted temp it is the value itself.
+    rated = proposed._replace(temp_value=logic.ite(absolute, e.value, logic.min(e.value, c.temp_percent_max)))
     now_tod = s.time_of_day_ticks
     last_tod = last_tick_of_day(now_tod, d, logic)
-    proposed_cpph = effective_cpph(st, proposed, now_tod, logic)
-    last_cpph = effective_cpph(st, proposed, last_tod, logic)
-    raises = logic.any(
+    proposed_cpph = effective_cpph(st, rated, now_tod, logic)
+    last_cpph = effective_cpph(st, rated, last_tod, logic)
+    raises = logic.either(
         proposed_cpph > scheduled_pph(st, now_tod, logic) * CPPH_PER_PPH,
         last_cpph > scheduled_pph(st, last_tod, logic) * CPPH_PER_PPH,
     )
     highest_cpph = logic.max(proposed_cpph, last_cpph)
     projected = logic.div_const(highest_cpph + CONTROLLER_PROJECTION_DIVISOR - 1, CONTROLLER_PROJECTION_DIVISOR)
     checks = (
-        (logic.any(logic.not_(controller), st.controller_enabled), Reason.CONTROLLER_DISABLED),
-        (logic.any(logic.not_(absolute), e.value <= st.max_basal_pph), Reason.TEMP_RATE_ABOVE_MAX_BASAL),
-        (logic.any(absolute, e.value <= c.temp_percent_max), Reason.TEMP_PERCENT_OUT_OF_RANGE),
+        (logic.either(logic.not_(controller), st.controller_enabled), Reason.CONTROLLER_DISABLED),
+        (logic.either(logic.not_(absolute), e.value <= st.max_basal_pph), Reason.TEMP_RATE_ABOVE_MAX_BASAL),
+        (logic.either(absolute, e.value <= c.temp_percent_max), Reason.TEMP_PERCENT_OUT_OF_RANGE),
         (
-            logic.any(logic.all(controller, controller_duration), logic.all(logic.not_(controller), user_duration)),
+            logic.either(
+                logic.both(controller, controller_duration), logic.both(logic.not_(controller), user_duration)
+            ),
             Reason.TEMP_DURATION,
         ),
         (logic.not_(high_alarm_active(s.alarms, logic)), Reason.ALARM_UNACKNOWLEDGED),
-        (logic.any(logic.not_(controller), logic.not_(s.motor.uncertain)), Reason.DELIVERY_UNCERTAIN),
+        (logic.either(logic.not_(controller), logic.not_(s.motor.uncertain)), Reason.DELIVERY_UNCERTAIN),
+        (
+            logic.any(logic.not_(controller), logic.not_(raises), s.timers.history_unknown_ticks == 0),
+            Reason.HISTORY_UNKNOWN,
+        ),
         (
             logic.any(logic.not_(controller), logic.not_(raises), reading_fresh(c, s, logic)),
             Reason.SENSOR_UNAVAILABLE,
         ),
         (
-            logic.any(
-                logic.not_(controller),
-                logic.not_(raises),
-                iob_pulses(st, s.windows, logic) + projected <= st.max_iob_pulses,
-            ),
+            logic.any(logic.not_(controller), logic.not_(raises), _iob_fits(s, projected, controller, logic)),
             Reason.MAX_IOB,
         ),
     )
     replaced, fx = end_temp(s, NO_EFFECTS, True, StopCause.REPLACED, logic)
-    accepted = replace(replaced, basal=replace(proposed, acc=s.basal.acc))
-    accepted = touched_by_user(remember(accepted, e.request_id), e.source == Source.USER, logic)
-    return Handled(checks, is_replay(s, e.request_id, logic), accepted, fx)
+    return Handled(checks, replaced._replace(basal=proposed), fx)
+
+
+def _iob_fits(s: PumpState, projected: int, controller: bool, logic: Logic) -> bool:
+    """Not a controller, or insulin on board plus 30 minutes of the temp within max IOB (LIM-4)."""
+    if controller is False:
+        return True
+    return logic.either(
+        logic.not_(controller), iob_pulses(s.settings, s.windows, logic) + projected <= s.settings.max_iob_pulses
+    )
 
 
 def last_tick_of_day(now_tod_ticks: int, duration_ticks: int, logic: Logic) -> int:
@@ -115,4 +127,4 @@ def on_cancel_temp_basal(c: PumpConfig, s: PumpState, e: CancelTempBasal, logic:
     """End the temp basal now; the schedule resumes at once (TMP-2)."""
     checks = ((temp_running(s, logic), Reason.NOTHING_TO_CANCEL),)
     accepted, fx = end_temp(s, NO_EFFECTS, True, StopCause.CANCELLED, logic)
-    return Handled(checks, False, touched_by_user(accepted, e.source == Source.USER, logic), fx)
+    return Handled(checks, accepted, fx)

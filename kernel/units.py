@@ -49,8 +49,12 @@ IOB_RING = 49
 IOB_BUCKET_TICKS = 10
 """IOB bucket length, fixed because the insulin-action tables are constants (LIM-4)."""
 
-RECENT_REQUESTS = 8
-"""How many accepted request IDs are remembered for idempotency (BOL-5)."""
+REQUEST_SLOTS = 600
+"""Request memory slots (BOL-5): 24 hours of a closed loop's commands fit, one temp basal and one automatic
+bolus every 5 minutes (2 x 288), plus 24 requests of a person.  ``PumpConfig.requests_per_day_max`` (at most
+this) is the configured bound."""
+REQUEST_MEMORY_TICKS = 1440
+"""How long a request is remembered: 24 hours (BOL-5)."""
 
 USER_TEMP_STEP_TICKS = 15
 """User temp basal durations come in 15-minute steps (TMP-1)."""

@@ -12,8 +12,6 @@ ticks, duplicated request IDs (BOL-5), and fields of the wrong type.
 
 from __future__ import annotations
 
-import dataclasses
-
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -25,6 +23,7 @@ from kernel.events import CancelTarget, Source, TempKind
 from kernel.modes import Mode
 from kernel.reasons import Reason
 from kernel.record import Decoded, decode, encode
+from kernel.state import evolve, field_names
 from property_tests.conformance import Conformance
 from property_tests.world import (
     ODD_VALUES,
@@ -95,9 +94,9 @@ class PumpMachine(RuleBasedStateMachine):
         """Every event class with one field of the wrong type is refused ILL_TYPED or OUT_OF_RANGE (INP-1)."""
         from specs.z3_model import EVENT_TEMPLATES
 
-        template = dataclasses.replace(EVENT_TEMPLATES[cls], tick=self.world.now)
-        name = data.draw(st.sampled_from([f.name for f in dataclasses.fields(template)]))
-        result = self.world.apply(dataclasses.replace(template, **{name: odd}))
+        template = evolve(EVENT_TEMPLATES[cls], tick=self.world.now)
+        name = data.draw(st.sampled_from(list(field_names(template))))
+        result = self.world.apply(evolve(template, **{name: odd}))
         [(_, kind, low, high)] = [spec for spec in ev.EVENT_SCHEMA[cls] if spec[0] == name]
         in_domain = kind is int and type(odd) is int and low <= odd <= high  # e.g. -1 for delta_ticks
         assert in_domain or not result.outcome.accepted

@@ -31,7 +31,6 @@ objects that are not events at all.
 
 from __future__ import annotations
 
-import dataclasses
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,10 +47,11 @@ from kernel.log import LogKind
 from kernel.modes import Mode
 from kernel.reasons import Reason
 from kernel.settings import TherapySettings, make_settings
-from kernel.state import PumpState, initial_state
+from kernel.state import PumpState, evolve, field_names, initial_state
 from kernel.step import StepResult, step
 from property_tests.oracle import Oracle
 from specs.invariants import failing
+from specs.refusals import refusal_kept_only_its_answer
 
 T = TypeVar("T")
 
@@ -178,7 +178,9 @@ class World:
         assert not bad, f"invariants {bad} fail after {event!r} (outcome {result.outcome})"
         if not result.outcome.accepted:
             self.refused += 1
-            assert dataclasses.replace(after, log=before.log) == before, f"refused {event!r} changed the state"
+            assert refusal_kept_only_its_answer(before, after, event, result.outcome), (
+                f"refused {event!r} changed the state"
+            )
             assert result.commands == (), f"refused {event!r} commanded {result.commands}"
             assert after.log.next_seq == before.log.next_seq + 1
             entry = after.log.entries[-1]
@@ -289,7 +291,7 @@ def _settings(world: World, chooser: Chooser) -> Any:
     if kind <= 6:
         return chooser.choice(presets)
     base = chooser.choice(presets)
-    names = [f.name for f in dataclasses.fields(TherapySettings)]
+    names = list(field_names(TherapySettings))
     name = chooser.choice(names)
     if kind == 7:
         value: Any = chooser.choice(ODD_VALUES)
@@ -302,7 +304,7 @@ def _settings(world: World, chooser: Chooser) -> Any:
     else:
         value = chooser.integers(-5, 2 * getattr(base, name) + 5)
     try:
-        return dataclasses.replace(base, **{name: value})
+        return evolve(base, **{name: value})
     except TypeError:  # pragma: no cover - frozen dataclasses accept any value
         return base
 
@@ -376,11 +378,11 @@ def hostile_event(world: World, chooser: Chooser) -> object:
     if kind == 0:
         return chooser.choice((*ODD_VALUES, ev, ev.Tick, Reason.ACCEPTED, world.state))
     event = well_formed_event(world, chooser)
-    names = [f.name for f in dataclasses.fields(event)]  # type: ignore[arg-type]
+    names = list(field_names(event))
     if kind == 1:
-        return dataclasses.replace(event, tick=_tick_for(world, chooser, next_tick=type(event) is ev.Tick))  # type: ignore[type-var]
+        return evolve(event, tick=_tick_for(world, chooser, next_tick=type(event) is ev.Tick))
     name = chooser.choice(names)
-    return dataclasses.replace(event, **{name: chooser.choice(ODD_VALUES)})  # type: ignore[type-var]
+    return evolve(event, **{name: chooser.choice(ODD_VALUES)})
 
 
 def recovery_event(world: World) -> object | None:
@@ -436,9 +438,9 @@ def wrong_type_events() -> list[object]:
 
     events: list[object] = []
     for template in EVENT_TEMPLATES.values():
-        for f in dataclasses.fields(template):
+        for name in field_names(template):
             for odd in ODD_VALUES:
-                events.append(dataclasses.replace(template, **{f.name: odd}))
+                events.append(evolve(template, **{name: odd}))
     return events
 
 

@@ -21,16 +21,16 @@ is a complete example.  TOML is read with the standard library's ``tomllib``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import pathlib
 import tomllib
 from dataclasses import dataclass
 from typing import Any
 
-from kernel.config import DEFAULT_CONFIG, PumpConfig, make_config
+from kernel.config import CONFIG_BOOL_FIELDS, DEFAULT_CONFIG, PumpConfig, make_config
+from kernel.state import field_names
 
-FIELDS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(PumpConfig))
+FIELDS: tuple[str, ...] = field_names(PumpConfig)
 """Every ``PumpConfig`` field, in declaration order."""
 
 TOP_LEVEL_KEYS = ("format", "name", "base", "pump")
@@ -92,17 +92,22 @@ def parse(data: object, source: str = "<data>") -> LoadedConfig:
         raise ConfigFileError(source, reasons)
     for key in sorted(set(pump) - set(FIELDS)):
         reasons.append(f"unknown key pump.{key}")
-    values: dict[str, int] = {}
+    values: dict[str, int | bool] = {}
     for field in FIELDS:
         if field not in pump:
             continue
         value = pump[field]
-        if not _is_int(value):
+        if field in CONFIG_BOOL_FIELDS:
+            if type(value) is not bool:
+                reasons.append(f"pump.{field} must be a boolean, got {type(value).__name__} {value!r}")
+            else:
+                values[field] = value
+        elif not _is_int(value):
             reasons.append(f"pump.{field} must be an integer, got {type(value).__name__} {value!r}")
         else:
             values[field] = value
     if base == "catalogue":
-        pulse = values.get("pulse_mu", 50)
+        pulse = int(values.get("pulse_mu", 50))
         try:
             defaults = make_config(pulse_mu=pulse)
         except (ZeroDivisionError, ValueError):
@@ -116,7 +121,7 @@ def parse(data: object, source: str = "<data>") -> LoadedConfig:
             reasons.append('missing fields (or set base = "catalogue"): ' + ", ".join(f"pump.{m}" for m in missing))
     if reasons:
         raise ConfigFileError(source, reasons)
-    return LoadedConfig(PumpConfig(**values), name, source, base)
+    return LoadedConfig(PumpConfig._make(values[field] for field in FIELDS), name, source, base)
 
 
 def load(path: pathlib.Path | str) -> LoadedConfig:
@@ -140,7 +145,7 @@ def load(path: pathlib.Path | str) -> LoadedConfig:
     return parse(data, source)
 
 
-def as_table(config: PumpConfig) -> dict[str, int]:
+def as_table(config: PumpConfig) -> dict[str, int | bool]:
     """The configuration as a plain ``{field: value}`` table, in field order."""
     return {field: getattr(config, field) for field in FIELDS}
 
@@ -148,5 +153,5 @@ def as_table(config: PumpConfig) -> dict[str, int]:
 def to_toml(config: PumpConfig, name: str) -> str:
     """A complete TOML configuration file for ``config`` (every field, no base)."""
     lines = [f"format = {FORMAT_VERSION}", f"name = {json.dumps(name)}", "", "[pump]"]
-    lines += [f"{field} = {value}" for field, value in as_table(config).items()]
+    lines += [f"{field} = {json.dumps(value)}" for field, value in as_table(config).items()]
     return "\n".join(lines) + "\n"

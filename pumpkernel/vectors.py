@@ -41,7 +41,6 @@ the initial state is part of the vector, so nothing is hidden.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 import pathlib
@@ -62,7 +61,7 @@ from kernel.modes import CONDITION_TRANSITIONS, EVENT_TRANSITIONS, Condition, Mo
 from kernel.reasons import Reason, StopCause
 from kernel.record import Corrupt, decode
 from kernel.settings import SettingsRule, TherapySettings, make_settings
-from kernel.state import PumpState, initial_state
+from kernel.state import PumpState, evolve, field_names, initial_state, is_record
 from kernel.step import StepResult, step
 
 HELP = "export conformance test vectors (JSON lines) covering every requirement and every mode transition"
@@ -89,17 +88,17 @@ def plain(value: Any) -> Any:
         return int(value)
     if isinstance(value, str):
         return value
+    if is_record(value):
+        return {name: plain(getattr(value, name)) for name in field_names(value)}
     if isinstance(value, tuple | list):
         return [plain(item) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
 def encode_event(event: object) -> dict[str, Any]:
     data: dict[str, Any] = {"class": type(event).__name__}
-    for f in dataclasses.fields(event):  # type: ignore[arg-type]
-        data[f.name] = plain(getattr(event, f.name))
+    for name in field_names(event):
+        data[name] = plain(getattr(event, name))
     return data
 
 
@@ -196,7 +195,7 @@ class Recorder:
         """Change state fields (``reservoir={"pulses": 0}``) and start the vector from the new state."""
         state = self.state
         for name, fields in parts.items():
-            state = dataclasses.replace(state, **{name: dataclasses.replace(getattr(state, name), **fields)})
+            state = evolve(state, **{name: evolve(getattr(state, name), **fields)})
         self.state = state
         self.restart_here()
 
@@ -784,7 +783,7 @@ def settings_validation() -> Recorder:
     rec.requirements += ["CFG-2", "CFG-3", "BAS-1"]
     delivering(rec)
     good = rec.state.settings
-    bad = dataclasses.replace(
+    bad = evolve(
         good,
         max_bolus_pulses=C.max_bolus_ceiling_pulses + 1,
         max_basal_pph=1,
@@ -918,8 +917,8 @@ def header() -> dict[str, Any]:
                 LogKind,
             )
         },
-        "events": {cls.__name__: [f.name for f in dataclasses.fields(cls)] for cls in ev.EVENT_CLASSES},
-        "commands": {cls.__name__: [f.name for f in dataclasses.fields(cls)] for cls in (Deliver, Alarm, Notice)},
+        "events": {cls.__name__: list(field_names(cls)) for cls in ev.EVENT_CLASSES},
+        "commands": {cls.__name__: list(field_names(cls)) for cls in (Deliver, Alarm, Notice)},
         "not_in_vectors": NOT_IN_VECTORS,
     }
 

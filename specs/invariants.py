@@ -35,10 +35,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from kernel.alarms import DEFERRABLE, N_ALARMS, AlarmKind, AlarmStatus
+from kernel.commands import GlucoseUse
 from kernel.config import PumpConfig, structural_checks
 from kernel.events import Source, TempKind
 from kernel.logic import PY, Logic, total
 from kernel.modes import STOPPED_MODES, SUSPENDED_MODES, Mode, is_one_of
+from kernel.reasons import Reason
 from kernel.settings import settings_checks
 from kernel.state import PumpState
 from kernel.units import (
@@ -47,7 +49,7 @@ from kernel.units import (
     HOUR_RING,
     IOB_BUCKET_TICKS,
     IOB_RING,
-    RECENT_REQUESTS,
+    REQUEST_SLOTS,
     SLOTS_PER_DAY,
     TICKS_PER_DAY,
 )
@@ -72,13 +74,16 @@ def config_ok(c: PumpConfig, logic: Logic = PY) -> Any:
 
 def _shape(c: PumpConfig, s: PumpState, L: Logic) -> Any:
     w = s.windows
+    r = s.requests
     return L.all(
-        len(w.hour_pulses) == HOUR_RING,
-        len(w.day_pulses) == DAY_RING,
-        len(w.iob_pulses) == IOB_RING,
+        len(w.hour_past_pulses) == HOUR_RING - 1,
+        len(w.day_past_pulses) == DAY_RING - 1,
+        len(w.iob_past_pulses) == IOB_RING - 1,
         len(s.settings.basal_slots_pph) == SLOTS_PER_DAY,
         len(s.alarms) == N_ALARMS,
-        len(s.recent_request_ids) == RECENT_REQUESTS,
+        len(r.ids) == REQUEST_SLOTS,
+        len(r.ticks) == REQUEST_SLOTS,
+        len(r.outcomes) == REQUEST_SLOTS,
     )
 
 
@@ -98,7 +103,8 @@ def _hour_window(c: PumpConfig, s: PumpState, L: Logic) -> Any:
     w = s.windows
     return L.all(
         *(b >= 0 for b in w.hour_pulses),
-        total(w.hour_pulses) <= s.settings.max_hourly_pulses,
+        w.hour_total_pulses == total(w.hour_pulses),
+        w.hour_total_pulses <= s.settings.max_hourly_pulses,
         w.hour_phase_ticks >= 0,
         w.hour_phase_ticks < c.hour_bucket_ticks,
     )
@@ -108,7 +114,8 @@ def _day_window(c: PumpConfig, s: PumpState, L: Logic) -> Any:
     w = s.windows
     return L.all(
         *(b >= 0 for b in w.day_pulses),
-        total(w.day_pulses) <= s.settings.max_daily_pulses,
+        w.day_total_pulses == total(w.day_pulses),
+        w.day_total_pulses <= s.settings.max_daily_pulses,
         w.day_phase_ticks >= 0,
         w.day_phase_ticks < c.day_bucket_ticks,
     )
@@ -237,12 +244,26 @@ def _occlusion_evidence(c: PumpConfig, s: PumpState, L: Logic) -> Any:
     )
 
 
+def _reading_ok(c: PumpConfig, valid: Any, mgdl: Any, edge: Any, L: Logic) -> Any:
+    """A held reading: none, or in range with edge 0, or the LOW / HIGH value with edge -1 / +1."""
+    return L.any(
+        L.not_(valid),
+        L.all(edge == 0, mgdl >= c.glucose_min_mgdl, mgdl <= c.glucose_max_mgdl),
+        L.all(edge == -1, mgdl == c.glucose_min_mgdl - 1),
+        L.all(edge == 1, mgdl == c.glucose_max_mgdl + 1),
+    )
+
+
 def _glucose(c: PumpConfig, s: PumpState, L: Logic) -> Any:
     g = s.glucose
     return L.all(
-        L.any(L.not_(g.valid), L.all(g.mgdl >= c.glucose_min_mgdl, g.mgdl <= c.glucose_max_mgdl)),
-        L.any(L.not_(g.prev_valid), L.all(g.prev_mgdl >= c.glucose_min_mgdl, g.prev_mgdl <= c.glucose_max_mgdl)),
-        L.any(L.not_(g.below_range), L.not_(g.valid)),
+        _reading_ok(c, g.valid, g.mgdl, g.edge, L),
+        _reading_ok(c, g.prev_valid, g.prev_mgdl, g.prev_edge, L),
+        L.any(L.not_(g.prev_valid), L.all(g.valid, g.prev_measured_tick < g.measured_tick)),
+        L.any(L.not_(g.valid), g.measured_tick <= s.now_ticks + c.glucose_max_future_ticks),
+        g.report_tick <= s.now_ticks,
+        g.report_use >= 0,
+        g.report_use <= max(GlucoseUse),
     )
 
 
@@ -259,6 +280,8 @@ def _suspension(c: PumpConfig, s: PumpState, L: Logic) -> Any:
         ),
         t.lgs_lockout_ticks >= 0,
         t.lgs_lockout_ticks <= c.lgs_lockout_ticks,
+        t.history_unknown_ticks >= 0,
+        t.history_unknown_ticks <= TICKS_PER_DAY,
     )
 
 
@@ -311,7 +334,17 @@ def _alarm_raised(c: PumpConfig, s: PumpState, L: Logic) -> Any:
 
 
 def _requests(c: PumpConfig, s: PumpState, L: Logic) -> Any:
-    return L.all(*(request_id >= 0 for request_id in s.recent_request_ids))
+    r = s.requests
+    parts = []
+    for k in range(REQUEST_SLOTS):
+        parts.append(r.ids[k] >= 0)
+        parts.append(r.ticks[k] >= 0)
+        parts.append(r.ticks[k] <= s.now_ticks)
+        parts.append(r.outcomes[k] >= 0)
+        parts.append(r.outcomes[k] <= max(Reason))
+        if k + 1 < REQUEST_SLOTS:
+            parts.append(r.ticks[k] >= r.ticks[k + 1])
+    return L.all(*parts)
 
 
 def _totals(c: PumpConfig, s: PumpState, L: Logic) -> Any:
@@ -407,8 +440,8 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "INV-GLUCOSE",
-        ("SEN-1", "SEN-4"),
-        "Readings held as valid are within the sensor range; a LOW is never held as valid.",
+        ("SEN-1", "SEN-4", "SEN-5"),
+        "A held reading is in range, or the sensor's LOW or HIGH at the range's edge; the previous one is older.",
         _glucose,
     ),
     Invariant(
@@ -430,7 +463,12 @@ INVARIANTS: tuple[Invariant, ...] = (
         "While the pump is stopped, suspended by glucose or uncertain, its alarm is raised.",
         _alarm_raised,
     ),
-    Invariant("INV-REQUESTS", ("BOL-5",), "Remembered request IDs are non-negative.", _requests),
+    Invariant(
+        "INV-REQUESTS",
+        ("BOL-5",),
+        "The request memory holds IDs, ticks no later than now and newest first, and reason codes.",
+        _requests,
+    ),
     Invariant("INV-TOTALS", ("BAS-2", "RES-3"), "Lifetime counters are non-negative.", _totals),
 )
 """Every invariant, ``INV-SHAPE`` first."""

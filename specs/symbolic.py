@@ -2,8 +2,9 @@
 
 Theory of operation
 -------------------
-The kernel's values are frozen dataclasses whose leaves are ``int``, ``bool``
-and fixed-length tuples of them.  ``symbolic(template, prefix)`` builds a
+The kernel's values are records (``NamedTuple``; events are frozen
+dataclasses) whose leaves are ``int``, ``bool`` and fixed-length tuples of
+them.  ``symbolic(template, prefix)`` builds a
 value of the same shape whose every leaf is a fresh Z3 constant named by its
 path (``s.windows.hour_pulses[3]``); ``leaves`` lists a value's leaves with the
 same names.  So a concrete state maps onto the Z3 names one to one, which is
@@ -26,6 +27,10 @@ from kernel.log import EventLog
 T = TypeVar("T")
 
 
+def _is_record(value: Any) -> bool:
+    return isinstance(value, tuple) and hasattr(type(value), "_fields")
+
+
 def symbolic(template: T, prefix: str) -> T:
     """A value shaped like ``template`` with a fresh Z3 constant at every leaf."""
     return _build(template, prefix)  # type: ignore[no-any-return]
@@ -38,6 +43,8 @@ def _build(value: Any, name: str) -> Any:
         return z3.Bool(name)
     if isinstance(value, int):
         return z3.Int(name)
+    if _is_record(value):
+        return type(value)(*(_build(getattr(value, f), f"{name}.{f}") for f in type(value)._fields))
     if isinstance(value, tuple):
         return tuple(_build(item, f"{name}[{i}]") for i, item in enumerate(value))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -51,7 +58,10 @@ def leaves(value: Any, name: str) -> Iterator[tuple[str, Any]]:
     """Every leaf of ``value`` with its path name (the log is skipped)."""
     if isinstance(value, EventLog):
         return
-    if isinstance(value, tuple):
+    if _is_record(value):
+        for f in type(value)._fields:
+            yield from leaves(getattr(value, f), f"{name}.{f}")
+    elif isinstance(value, tuple):
         for i, item in enumerate(value):
             yield from leaves(item, f"{name}[{i}]")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):

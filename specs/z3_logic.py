@@ -11,18 +11,25 @@ Where a value is still a concrete Python ``int`` or ``bool`` (a literal, a
 table entry, a field of a concrete part of the state) the operations compute
 it directly, which keeps the terms small.
 
-The two primitives that would otherwise be nonlinear are linear here:
+The primitives that would otherwise be nonlinear are linear here:
 ``mul_small`` multiplies by a small variable through shift-and-add over a
 fixed number of bits, and ``divmod_bounded`` is restoring division over a
-fixed number of bits.  ``property_tests/test_logic_agreement.py`` checks
-that both agree with Python's ``*`` and ``divmod`` over their whole stated
-domains, which is what makes the two interpretations one.
+fixed number of bits.  Each primitive agrees with Python only inside its
+*domain* (``kernel.logic``).  A ``Z3Logic`` made with ``record=True`` keeps,
+for every primitive call made with a symbolic argument, the call's name and
+its domain condition as a Z3 formula (``side_conditions``); the proof
+obligations of ``proofs/primitives.py`` show that every such condition holds
+on every step from a state satisfying the invariants, so the Z3 relation the
+proofs reason about is the one Python computes.
+``property_tests/test_logic_agreement.py`` checks the agreement itself,
+boundaries included, and that each recorded domain condition is false
+exactly outside the domain.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 import z3
@@ -35,13 +42,28 @@ def is_term(value: object) -> bool:
     return isinstance(value, z3.ExprRef)
 
 
+def is_record(value: object) -> bool:
+    """A kernel record: a ``NamedTuple`` instance."""
+    return isinstance(value, tuple) and hasattr(type(value), "_fields")
+
+
 class Z3Logic:
     """``kernel.logic.Logic`` over Z3 terms (see module docstring)."""
+
+    def __init__(self, record: bool = False) -> None:
+        self.recording = record
+        self.side_conditions: list[tuple[str, Any]] = []
+
+    def _need(self, name: str, condition: Any) -> None:
+        if self.recording and is_term(condition):
+            self.side_conditions.append((name, condition))
 
     def ite(self, cond: Any, then: Any, other: Any) -> Any:
         if not is_term(cond):
             return then if cond else other
         if not is_term(then) and not is_term(other) and then == other and type(then) is type(other):
+            return then
+        if then is other:
             return then
         return z3.If(cond, then, other)
 
@@ -53,6 +75,8 @@ class Z3Logic:
     def _pick(self, cond: Any, then: Any, other: Any) -> Any:
         if then is other:
             return then
+        if is_record(then):
+            return type(then)(*(self._pick(cond, a, b) for a, b in zip(then, other, strict=True)))
         if dataclasses.is_dataclass(then) and not isinstance(then, type):
             changes = {
                 field.name: self._pick(cond, getattr(then, field.name), getattr(other, field.name))
@@ -87,6 +111,12 @@ class Z3Logic:
             return False
         return terms[0] if len(terms) == 1 else z3.Or(*terms)
 
+    def both(self, a: Any, b: Any) -> Any:
+        return self.all(a, b)
+
+    def either(self, a: Any, b: Any) -> Any:
+        return self.any(a, b)
+
     def not_(self, cond: Any) -> Any:
         return z3.Not(cond) if is_term(cond) else not cond
 
@@ -100,13 +130,22 @@ class Z3Logic:
             return a if a >= b else b
         return z3.If(a >= b, a, b)
 
+    def member(self, x: Any, values: Collection[Any]) -> Any:
+        return self.any(*(x == value for value in values))
+
+    def same(self, a: tuple[Any, ...], b: tuple[Any, ...]) -> Any:
+        return self.all(*(x == y for x, y in zip(a, b, strict=True)))
+
     def div_const(self, x: Any, k: int) -> Any:
         # SMT-LIB integer division by a positive constant is floor division, as in Python.
+        if not (type(k) is int and k > 0):
+            raise ValueError("div_const needs a positive literal divisor")
         return x / k if is_term(x) else x // k
 
     def at(self, items: Sequence[Any], index: Any) -> Any:
         if not is_term(index):
             return items[index]
+        self._need("at", z3.And(index >= 0, index < len(items)))
         result = items[-1]
         for position in range(len(items) - 2, -1, -1):
             result = z3.If(index == position, items[position], result)
@@ -115,11 +154,13 @@ class Z3Logic:
     def with_at(self, items: tuple[Any, ...], index: Any, value: Any) -> tuple[Any, ...]:
         if not is_term(index):
             return (*items[:index], value, *items[index + 1 :])
+        self._need("with_at", z3.And(index >= 0, index < len(items)))
         return tuple(self.ite(index == position, value, item) for position, item in enumerate(items))
 
     def mul_small(self, x: Any, k: Any, bits: int) -> Any:
         if not is_term(k):
             return x * k
+        self._need(f"mul_small/{bits}", z3.And(k >= 0, k < (1 << bits)))
         product: Any = 0
         rest = k
         for bit in range(bits - 1, -1, -1):
@@ -139,18 +180,26 @@ class Z3Logic:
             take = rest >= d * weight
             rest = z3.If(take, rest - d * weight, rest)
             quotient = quotient + z3.If(take, weight, 0)
+        # Inside the domain (d >= 1, 0 <= n < d * 2**bits) the remainder ends below d; outside it does not.
+        self._need(f"divmod_bounded/{bits}", z3.And(d >= 1, n >= 0, rest < d))
         return quotient, rest
 
     def lookup(self, table: Mapping[Any, Any], key: tuple[Any, ...]) -> Any:
         if not any(is_term(part) for part in key):
             return table[key]
         entries = list(table.items())
+        matches = []
         result = entries[-1][1]
         for entry_key, value in reversed(entries[:-1]):
             match = self.all(*(part == wanted for part, wanted in zip(key, entry_key, strict=True)))
             result = self._pick(match, value, result) if is_term(match) else (value if match else result)
+        for entry_key, _ in entries:
+            matches.append(self.all(*(part == wanted for part, wanted in zip(key, entry_key, strict=True))))
+        found = self.any(*matches)
+        if is_term(found):
+            self._need("lookup", found)
         return result
 
 
 Z3 = Z3Logic()
-"""The logic the proofs run the kernel on."""
+"""The logic the proofs run the kernel on (records no side conditions)."""

@@ -14,7 +14,6 @@ nearly at its maximum age), it says so and uses ``with_timers`` or
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,8 +28,9 @@ from kernel.log import LogKind
 from kernel.modes import Mode
 from kernel.reasons import Reason
 from kernel.settings import TherapySettings, make_settings
-from kernel.state import PumpState, initial_state
+from kernel.state import PumpState, evolve, initial_state
 from kernel.step import StepResult, step
+from specs.refusals import refusal_kept_only_its_answer
 
 C: PumpConfig = DEFAULT_CONFIG
 """The configuration the tests run on unless they say otherwise (0.05 U pulses)."""
@@ -260,12 +260,12 @@ def pump_in_mode(mode: Mode) -> Pump:
 
 def with_reservoir(state: PumpState, **changes: Any) -> PumpState:
     """``state`` with reservoir fields replaced (for timers too long to run in a unit test)."""
-    return dataclasses.replace(state, reservoir=dataclasses.replace(state.reservoir, **changes))
+    return evolve(state, reservoir=evolve(state.reservoir, **changes))
 
 
 def with_timers(state: PumpState, **changes: Any) -> PumpState:
     """``state`` with timer fields replaced (for timers too long to run in a unit test)."""
-    return dataclasses.replace(state, timers=dataclasses.replace(state.timers, **changes))
+    return evolve(state, timers=evolve(state.timers, **changes))
 
 
 # Readers of step results.
@@ -303,16 +303,17 @@ def announced(result: StepResult) -> list[AlarmKind]:
 
 def unchanged_but_log(before: PumpState, after: PumpState) -> bool:
     """True when ``after`` equals ``before`` in every field except the event log."""
-    return dataclasses.replace(after, log=before.log) == before
+    return evolve(after, log=before.log) == before
 
 
 def assert_refused(pump: Pump, event: object, reason: Reason) -> StepResult:
-    """Apply ``event``; it must be refused with exactly ``reason``, change nothing but the log, command nothing."""
+    """Apply ``event``; it must be refused with exactly ``reason``, change nothing but the log (and, for a
+    request, remember its answer), and command nothing."""
     before = pump.state
     result = step(pump.config, before, event)
     assert result.outcome.reason == reason, (type(event).__name__, result.outcome.reason.name, reason.name)
     assert not result.outcome.accepted
-    assert unchanged_but_log(before, result.state)
+    assert refusal_kept_only_its_answer(before, result.state, event, result.outcome)
     assert result.commands == ()
     assert_refusal_logged(before, result.state, event, reason)
     pump.state = result.state

@@ -169,9 +169,16 @@ def test_limit_reached_is_latched_until_the_room_is_back_then_raised_again() -> 
     assert len(_announcements(pump, AlarmKind.LIMIT_REACHED)) == 2
 
 
+def _glucose_recovers(pump: Pump) -> None:
+    """SUS-4: a fresh valid reading above the threshold and rising ends the automatic suspension."""
+    pump.ticks(5)
+    pump.accept(ev.GlucoseReading(pump.now, pump.now, 85))
+    assert pump.mode == Mode.DELIVERING
+
+
 CLEAR_WITHOUT_ACK: dict[AlarmKind, Callable[[Pump], object]] = {
     AlarmKind.DELIVERY_UNCERTAIN: lambda p: p.accept(ev.MotorReport(p.now, p.state.motor.seq, 10)),
-    AlarmKind.LOW_GLUCOSE_SUSPEND: lambda p: p.run_until(lambda q: q.mode == Mode.DELIVERING, 20),
+    AlarmKind.LOW_GLUCOSE_SUSPEND: lambda p: _glucose_recovers(p),
     AlarmKind.LIMIT_REACHED: _room_back,
     AlarmKind.SENSOR_UNAVAILABLE: lambda p: p.accept(ev.GlucoseReading(p.now, p.now, 120)),
     AlarmKind.RESERVOIR_LOW: lambda p: _new_reservoir(p),

@@ -8,12 +8,12 @@ the profile in user units, never from kernel functions.
 
 from __future__ import annotations
 
-import dataclasses
 from fractions import Fraction
 
 from kernel import events as ev
 from kernel.commands import NoticeKind
 from kernel.events import TempKind
+from kernel.state import evolve
 from kernel.units import MU_PER_UNIT, SLOT_TICKS
 from tests.helpers import (
     C,
@@ -167,7 +167,7 @@ def test_lowering_max_basal_clamps_a_running_temp() -> None:
     pump = delivering_pump(flat_settings(0))
     pump.temp(TempKind.ABSOLUTE, 60, 120)
     assert per_tick(pump.ticks(10)) == [1] * 10
-    lower = dataclasses.replace(pump.state.settings, max_basal_pph=30)
+    lower = evolve(pump.state.settings, max_basal_pph=30)
     pump.accept(ev.SettingsChange(pump.now, lower))
     assert sum(per_tick(pump.ticks(60))) == 30
 

@@ -8,17 +8,17 @@ even, complete, and ends exactly at ``d``.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
 
 from kernel import events as ev
 from kernel.commands import NoticeKind
-from kernel.events import CancelTarget, Source
+from kernel.events import CancelTarget, Source, TempKind
 from kernel.modes import Mode
 from kernel.reasons import Reason, StopCause
-from kernel.units import MU_PER_UNIT
+from kernel.state import evolve
+from kernel.units import MU_PER_UNIT, TICKS_PER_DAY
 from tests.helpers import (
     C,
     Pump,
@@ -148,7 +148,7 @@ def test_normal_bolus_speed_is_bounded() -> None:
 
 def test_extended_bolus_faster_than_the_motor_is_refused() -> None:
     """BOL-3: an extended part whose even share exceeds the bolus speed is refused (slow motor config)."""
-    slow = dataclasses.replace(C, bolus_pulses_per_tick=2)
+    slow = evolve(C, bolus_pulses_per_tick=2)
     pump = delivering_pump(flat_settings(0, config=slow), config=slow)
     assert_refused(pump, ev.BolusRequest(pump.now, 1, Source.USER, 0, 31, 15), Reason.EXTENDED_TOO_FAST)
     pump.accept(ev.BolusRequest(pump.now, 2, Source.USER, 0, 30, 15))
@@ -157,7 +157,7 @@ def test_extended_bolus_faster_than_the_motor_is_refused() -> None:
 
 def test_bolus_speed_on_a_slow_motor() -> None:
     """BOL-3: the speed is the configuration's, whatever it is."""
-    slow = dataclasses.replace(C, bolus_pulses_per_tick=3)
+    slow = evolve(C, bolus_pulses_per_tick=3)
     pump = delivering_pump(flat_settings(0, config=slow), config=slow)
     pump.bolus(10)
     assert per_tick(pump.ticks(5)) == [3, 3, 3, 1, 0]
@@ -224,7 +224,7 @@ def test_a_new_normal_bolus_is_accepted_once_the_first_is_done() -> None:
     pump.tick()
     assert pump.state.bolus.remaining_pulses == 0
     assert sum(per_tick(pump.ticks(5))) == 0, "the refused request was not queued"
-    pump.accept(ev.BolusRequest(pump.now, 5, Source.USER, 10))
+    pump.accept(ev.BolusRequest(pump.now, 6, Source.USER, 10))  # a new attempt has a new ID (BOL-5)
 
 
 # BOL-5
@@ -239,7 +239,7 @@ def test_repeated_request_id_is_answered_with_the_original_outcome() -> None:
     again = pump.do(first)
     assert again.outcome.accepted and again.outcome.replayed
     assert again.commands == ()
-    assert dataclasses.replace(again.state, log=before.log) == before
+    assert evolve(again.state, log=before.log) == before
     pump.ticks(10)
     # Later, the same ID with other amounts, even after the bolus completed: still nothing more.
     for event in (ev.BolusRequest(pump.now, 4711, Source.USER, 50), ev.BolusRequest(pump.now, 4711, Source.USER, 9)):
@@ -259,25 +259,65 @@ def test_replay_is_answered_in_any_mode() -> None:
     assert pump.mode == Mode.SUSPENDED
 
 
-def test_refused_request_is_not_remembered() -> None:
-    """BOL-5: a refused request changes nothing, so its retry is evaluated afresh."""
+def test_refused_request_is_remembered_with_its_answer() -> None:
+    """BOL-5: a refused request is remembered with its reason: its retry gets the same answer (replayed) and
+    delivers nothing, even once the reason has gone; a new attempt needs a new ID."""
     pump = _pump()
     pump.bolus(100)
     assert_refused(pump, ev.BolusRequest(pump.now, 55, Source.USER, 10), Reason.BOLUS_IN_PROGRESS)
     pump.run_until(lambda p: p.state.bolus.remaining_pulses == 0, 10)
-    retry = pump.accept(ev.BolusRequest(pump.now, 55, Source.USER, 10))
-    assert not retry.outcome.replayed
+    retry = pump.do(ev.BolusRequest(pump.now, 55, Source.USER, 10))
+    assert (retry.outcome.reason, retry.outcome.replayed) == (Reason.BOLUS_IN_PROGRESS, True)
+    assert retry.commands == ()
+    assert pump.accept(ev.BolusRequest(pump.now, 56, Source.USER, 10)).outcome.replayed is False
 
 
-def test_request_ids_are_remembered_for_the_last_eight_requests() -> None:
-    """BOL-5: the eight most recent accepted IDs are remembered (bolus and temp share the memory)."""
+def test_a_retry_after_fifty_other_requests_delivers_nothing_more() -> None:
+    """BOL-5 (issue 16): a bolus retried with the same ID after 50 other requests within 24 hours is answered
+    with its original outcome and delivers nothing more."""
     pump = _pump()
-    for rid in range(1, 10):
-        pump.accept(ev.BolusRequest(pump.now, rid, Source.USER, 1))
+    pump.accept(ev.BolusRequest(pump.now, 1, Source.USER, 20))
+    pump.run_until(lambda p: p.state.bolus.remaining_pulses == 0, 3)
+    for rid in range(2, 52):
+        pump.do(ev.BolusRequest(pump.now, rid, Source.USER, 1))
         pump.run_until(lambda p: p.state.bolus.remaining_pulses == 0, 3)
-    assert pump.state.recent_request_ids == tuple(range(9, 1, -1))
-    assert pump.do(ev.BolusRequest(pump.now, 2, Source.USER, 1)).outcome.replayed
-    assert not pump.do(ev.BolusRequest(pump.now, 1, Source.USER, 1)).outcome.replayed
+    delivered = pump.state.totals.bolus_pulses
+    retry = pump.do(ev.BolusRequest(pump.now, 1, Source.USER, 20))
+    assert retry.outcome.accepted and retry.outcome.replayed
+    pump.ticks(5)
+    assert pump.state.totals.bolus_pulses == delivered
+
+
+def test_a_request_is_remembered_for_24_hours_then_forgotten() -> None:
+    """BOL-5: one tick before 24 hours the ID is still answered from memory; at 24 hours it is new again."""
+    pump = delivering_pump(flat_settings(0))
+    pump.accept(ev.BolusRequest(pump.now, 7, Source.USER, 1))
+    pump.ticks(TICKS_PER_DAY - 1)
+    assert pump.do(ev.BolusRequest(pump.now, 7, Source.USER, 1)).outcome.replayed
+    pump.tick()
+    assert not pump.accept(ev.BolusRequest(pump.now, 7, Source.USER, 1)).outcome.replayed
+
+
+def test_a_request_beyond_the_daily_capacity_is_refused_not_forgotten() -> None:
+    """BOL-5: with ``requests_per_day_max`` requests answered in the last 24 hours, the next new request is
+    refused (``REQUEST_MEMORY_FULL``) and every remembered one still gets its answer."""
+    config = C._replace(requests_per_day_max=3)
+    pump = delivering_pump(flat_settings(0, config), config=config)
+    for rid in (1, 2, 3):
+        pump.do(ev.BolusRequest(pump.now, rid, Source.USER, 1))
+    assert_refused(pump, ev.BolusRequest(pump.now, 4, Source.USER, 1), Reason.REQUEST_MEMORY_FULL)
+    assert pump.do(ev.BolusRequest(pump.now, 1, Source.USER, 1)).outcome.replayed
+    pump.ticks(TICKS_PER_DAY)
+    assert pump.accept(ev.BolusRequest(pump.now, 4, Source.USER, 1)).outcome.replayed is False
+
+
+def test_bolus_and_temp_basal_share_one_namespace() -> None:
+    """BOL-5: an ID names one request whatever its kind: a temp basal reusing a bolus's ID is a replay."""
+    pump = _pump()
+    pump.accept(ev.BolusRequest(pump.now, 31, Source.USER, 1))
+    again = pump.do(ev.TempBasal(pump.now, 31, Source.USER, TempKind.PERCENT, 50, 30))
+    assert again.outcome.replayed
+    assert pump.state.basal.temp_kind == TempKind.NONE
 
 
 # BOL-6
@@ -347,8 +387,8 @@ def test_controller_bolus_needs_closed_loop_sensor_data_and_iob_room() -> None:
     pump = _pump(controller_enabled=True, max_iob_mu=2 * MU_PER_UNIT)
     assert_refused(pump, ev.BolusRequest(pump.now, 1, Source.CONTROLLER, 10), Reason.SENSOR_UNAVAILABLE)
     pump.glucose(150)
-    assert_refused(pump, ev.BolusRequest(pump.now, 1, Source.CONTROLLER, 41), Reason.MAX_IOB)
-    pump.accept(ev.BolusRequest(pump.now, 2, Source.CONTROLLER, 40))
+    assert_refused(pump, ev.BolusRequest(pump.now, 2, Source.CONTROLLER, 41), Reason.MAX_IOB)
+    pump.accept(ev.BolusRequest(pump.now, 3, Source.CONTROLLER, 40))
 
 
 def test_user_bolus_does_not_need_sensor_data_or_iob_room() -> None:

@@ -14,7 +14,6 @@ recommended dose through an ordinary ``BolusRequest``.
 from __future__ import annotations
 
 import pathlib
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -43,9 +42,11 @@ from kernel.calculator_settings import (
     make_calculator_settings,
 )
 from kernel.config import make_config
+from kernel.events import GlucoseStatus
 from kernel.logic import PY
 from kernel.modes import Mode
 from kernel.reasons import Reason
+from kernel.state import evolve
 from kernel.units import ALLOWED_PULSE_MU
 from specs.z3_logic import Z3
 from tests.helpers import C, delivering_pump, flat_settings, quiet_settings
@@ -66,7 +67,7 @@ def test_default_calculator_settings_are_valid() -> None:
 
 def test_invalid_calculator_settings_list_every_reason() -> None:
     """CALC-1 (CFG-1 discipline): every broken rule is listed, nothing is clamped."""
-    bad = replace(
+    bad = evolve(
         CS,
         carb_ratio_slots_dg_per_u=(5, *CS.carb_ratio_slots_dg_per_u[1:]),
         sensitivity_slots_mgdl=(*CS.sensitivity_slots_mgdl[:47], 401),
@@ -86,14 +87,14 @@ def test_invalid_calculator_settings_list_every_reason() -> None:
         CalcRule.IOB_RULE_UNKNOWN,
     )
     assert calculator_settings_checks(C, "settings") == (CalcRule.FIELD_ILL_TYPED,)
-    assert calculator_settings_checks(C, replace(CS, max_carbs_g=True)) == (CalcRule.FIELD_ILL_TYPED,)
-    assert calculator_settings_checks(C, replace(CS, target_high_slots_mgdl=(120,) * 47)) == (CalcRule.FIELD_ILL_TYPED,)
+    assert calculator_settings_checks(C, evolve(CS, max_carbs_g=True)) == (CalcRule.FIELD_ILL_TYPED,)
+    assert calculator_settings_checks(C, evolve(CS, target_high_slots_mgdl=(120,) * 47)) == (CalcRule.FIELD_ILL_TYPED,)
 
 
 def test_invalid_settings_give_no_recommendation() -> None:
     """CALC-1: with invalid settings the calculator refuses; it never guesses."""
     pump = delivering_pump()
-    rec = recommend(C, pump.state, replace(CS, max_carbs_g=0), CalcRequest(30, GlucoseSource.NONE))
+    rec = recommend(C, pump.state, evolve(CS, max_carbs_g=0), CalcRequest(30, GlucoseSource.NONE))
     assert rec.status == CalcStatus.INVALID_SETTINGS
     assert rec.recommended_pulses == 0
     assert rec.settings_problems == (CalcRule.MAX_CARBS_OUTSIDE_RANGE,)
@@ -125,10 +126,12 @@ def test_iob_reduces_the_correction_only() -> None:
     assert rec.meal_mu == 4000
     assert rec.recommended_mu == 6000 - rec.iob_mu
     assert CalcWarning.IOB_SUBTRACTED in rec.warnings
-    pump.glucose(150)  # correction 0.6 U, IOB above it: the meal part stays whole
-    pump.tick()
+    # 150 mg/dL, 16 minutes later (a plausible change, SEN-3): correction 0.6 U, IOB above it: the meal stays whole.
+    pump.ticks(16)
     pump.glucose(150)
+    assert pump.state.glucose.mgdl == 150
     rec = recommend(C, pump.state, CS, CalcRequest(60))
+    assert rec.inputs.iob_pulses * C.pulse_mu > 600
     assert rec.recommended_mu == 4000
 
 
@@ -150,7 +153,7 @@ def test_glucose_below_the_minimum_or_low_reading_disables() -> None:
     pump = delivering_pump()
     rec = recommend(C, pump.state, CS, CalcRequest(60, GlucoseSource.MANUAL, 65))
     assert (rec.status, rec.recommended_pulses) == (CalcStatus.GLUCOSE_BELOW_MINIMUM, 0)
-    pump.glucose(C.glucose_min_mgdl - 1)  # "LOW": below the sensor's range
+    pump.glucose(0, status=GlucoseStatus.LOW)  # the sensor's own LOW: below its range (SEN-5)
     rec = recommend(C, pump.state, CS, CalcRequest(60))
     assert (rec.status, rec.recommended_pulses) == (CalcStatus.GLUCOSE_BELOW_MINIMUM, 0)
 
@@ -211,10 +214,10 @@ def test_unconfirmed_bolus_disables_for_one_insulin_action_time() -> None:
     start = last
     assert start is not None
     request = CalcRequest(30, GlucoseSource.NONE)
-    later = replace(pump.state, now_ticks=start + 299)
+    later = evolve(pump.state, now_ticks=start + 299)
     assert recommend(C, later, CS, request, last).status == CalcStatus.DISABLED_UNCONFIRMED_DELIVERY
     assert recommend(C, later, CS, request).status == CalcStatus.RECOMMENDED  # without the record
-    after = replace(pump.state, now_ticks=start + 300)
+    after = evolve(pump.state, now_ticks=start + 300)
     assert recommend(C, after, CS, request, last).status == CalcStatus.RECOMMENDED
 
 
@@ -222,8 +225,8 @@ def test_time_of_day_selects_the_slot() -> None:
     """CALC-2: the ratio in force at the pump's local time is used (48 half-hour slots)."""
     cs = make_calculator_settings(C, carb_ratio_dg_per_u=((0, 150), (420, 100)))  # 10 g/U from 07:00
     pump = delivering_pump()
-    early = replace(pump.state, time_of_day_ticks=419)
-    late = replace(pump.state, time_of_day_ticks=420)
+    early = evolve(pump.state, time_of_day_ticks=419)
+    late = evolve(pump.state, time_of_day_ticks=420)
     assert recommend(C, early, cs, CalcRequest(60, GlucoseSource.NONE)).recommended_mu == 4000
     rec = recommend(C, late, cs, CalcRequest(60, GlucoseSource.NONE))
     assert (rec.slot, rec.recommended_mu) == (14, 6000)
@@ -233,7 +236,7 @@ def test_recommend_then_bolus_is_checked_by_the_kernel() -> None:
     """The recommendation changes nothing; the bolus request still faces every kernel check."""
     pump = delivering_pump(quiet_settings(max_bolus_mu=5000))
     before = pump.state
-    rec = recommend(C, before, replace(CS, increment_pulses=2), CalcRequest(121, GlucoseSource.NONE))
+    rec = recommend(C, before, evolve(CS, increment_pulses=2), CalcRequest(121, GlucoseSource.NONE))
     assert pump.state is before
     assert rec.recommended_mu == 5000 and rec.recommended_pulses % 2 == 0
     assert pump.bolus(rec.recommended_pulses + 1).outcome.reason == Reason.ABOVE_MAX_BOLUS
@@ -333,14 +336,14 @@ def _rec(x: CalcInputs) -> int:
 def test_monotone_in_carbs(x: CalcInputs, more: int) -> None:
     """CALC-2: more carbohydrate never gives less insulin."""
     lo, hi = sorted((x.carbs_g, more))
-    assert _rec(replace(x, carbs_g=lo)) <= _rec(replace(x, carbs_g=hi))
+    assert _rec(evolve(x, carbs_g=lo)) <= _rec(evolve(x, carbs_g=hi))
 
 
 @given(valid_inputs(), st.integers(-5, 200_000))
 def test_monotone_in_iob(x: CalcInputs, more: int) -> None:
     """CALC-2: more insulin on board never gives more insulin."""
     lo, hi = sorted((x.iob_pulses, more))
-    assert _rec(replace(x, iob_pulses=lo)) >= _rec(replace(x, iob_pulses=hi))
+    assert _rec(evolve(x, iob_pulses=lo)) >= _rec(evolve(x, iob_pulses=hi))
 
 
 @given(valid_inputs(), st.integers(20, 600), st.integers(20, 600), st.integers(50, 70))
@@ -350,7 +353,7 @@ def test_monotone_in_glucose(x: CalcInputs, a: int, b: int, minimum: int) -> Non
 
     def at(g: int) -> int:
         return _rec(
-            replace(x, glucose_known=True, sensor_unavailable=False, glucose_mgdl=g, glucose_below_minimum=g < minimum)
+            evolve(x, glucose_known=True, sensor_unavailable=False, glucose_mgdl=g, glucose_below_minimum=g < minimum)
         )
 
     assert at(lo) <= at(hi)
@@ -359,7 +362,7 @@ def test_monotone_in_glucose(x: CalcInputs, a: int, b: int, minimum: int) -> Non
 @given(valid_inputs(), st.booleans(), st.booleans())
 def test_disabled_and_warned(x: CalcInputs, unconfirmed: bool, below: bool) -> None:
     """CALC-4: unconfirmed delivery or glucose below the minimum: nothing; no glucose: a warning."""
-    t = calculate(replace(x, unconfirmed_delivery=unconfirmed, glucose_below_minimum=below), PY)
+    t = calculate(evolve(x, unconfirmed_delivery=unconfirmed, glucose_below_minimum=below), PY)
     if unconfirmed or below:
         assert t.recommended_pulses == 0 and t.status != CalcStatus.RECOMMENDED
     if not x.glucose_known:
@@ -392,7 +395,7 @@ def test_z3_interpretation_agrees_with_python(x: CalcInputs) -> None:
 
 def test_terms_are_exact_fractions_of_a_pulse() -> None:
     """CALC-3: the explanation carries the exact remainder the floor dropped."""
-    x = replace(calculate_inputs(), carbs_g=10)
+    x = evolve(calculate_inputs(), carbs_g=10)
     t: CalcTerms = calculate(x, PY)
     assert t.total_num == t.calculated_pulses * t.denominator + t.fraction_num
     assert 0 <= t.fraction_num < t.denominator

@@ -9,11 +9,10 @@ each example checks the arithmetic and the IOB rule, not the sensor path.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kernel.calculator import CalcInputs, CalcStatus, CalcWarning, calculate
 from kernel.calculator_settings import IobRule
 from kernel.logic import PY
+from kernel.state import evolve
 
 BASE = CalcInputs(
     pulse_mu=50,
@@ -58,14 +57,14 @@ def test_omnipod_correction_meal_and_reverse_correction() -> None:
     Correction: target 100, current 200, CF 50 -> 2 units.  Meal: 45 g at I/C 15 -> 3 units.  Reverse
     correction: current 75, target 100, CF 50 -> -0.5 units, subtracted from the meal bolus.
     """
-    correction = replace(BASE, glucose_mgdl=200)
+    correction = evolve(BASE, glucose_mgdl=200)
     t = calculate(correction, PY)
     assert exact_units(correction, t.correction_num) == 2.0
     assert units(correction) == 2.0
-    meal = replace(BASE, carbs_g=45)
+    meal = evolve(BASE, carbs_g=45)
     assert exact_units(meal, calculate(meal, PY).meal_num) == 3.0
     assert units(meal) == 3.0
-    reverse = replace(BASE, carbs_g=45, glucose_mgdl=75)
+    reverse = evolve(BASE, carbs_g=45, glucose_mgdl=75)
     t = calculate(reverse, PY)
     assert exact_units(reverse, t.correction_num) == -0.5
     assert units(reverse) == 2.5
@@ -81,9 +80,9 @@ def test_omnipod_suggested_bolus_examples_with_iob() -> None:
     Example 2: BG 150, 45 g, no IOB -> 1 + 3 = 4 U.  Both IOB rules give the published answers here.
     """
     for rule in IobRule:
-        example1 = replace(BASE, glucose_mgdl=150, carbs_g=0, iob_pulses=40, iob_rule=rule)
+        example1 = evolve(BASE, glucose_mgdl=150, carbs_g=0, iob_pulses=40, iob_rule=rule)
         assert units(example1) == 0.0
-        example2 = replace(BASE, glucose_mgdl=150, carbs_g=45, iob_pulses=0, iob_rule=rule)
+        example2 = evolve(BASE, glucose_mgdl=150, carbs_g=45, iob_pulses=0, iob_rule=rule)
         assert units(example2) == 4.0
 
 
@@ -96,13 +95,13 @@ def test_omnipod_5_smartbolus_equations() -> None:
     meal bolus is 1.0 U.  The manual gives 2.5 U without its carbs; 25 g at 10 g/U is our choice of inputs
     that gives it.
     """
-    target150 = replace(BASE, target_low_mgdl=150, target_high_mgdl=150)
-    correction = replace(target150, glucose_mgdl=200)
+    target150 = evolve(BASE, target_low_mgdl=150, target_high_mgdl=150)
+    correction = evolve(target150, glucose_mgdl=200)
     assert exact_units(correction, calculate(correction, PY).correction_num) == 1.0
     assert units(correction) == 1.0
-    meal = replace(target150, glucose_mgdl=150, carbs_g=45)
+    meal = evolve(target150, glucose_mgdl=150, carbs_g=45)
     assert units(meal) == 3.0
-    reverse = replace(target150, glucose_mgdl=75, carbs_g=25, ratio_dg_per_u=100)
+    reverse = evolve(target150, glucose_mgdl=75, carbs_g=25, ratio_dg_per_u=100)
     t = calculate(reverse, PY)
     assert exact_units(reverse, t.meal_num) == 2.5
     assert exact_units(reverse, t.correction_num) == -1.5
@@ -115,15 +114,15 @@ def test_omnipod_rounds_boluses_down_to_0_05_u() -> None:
     english/page-23.html).  No numeric example there; derived: 10 g at 15 g/U is 0.666.. U -> 0.65 U on a
     0.01 U pump with a 0.05 U increment, and 0.66 U with a 0.01 U increment.
     """
-    fine = replace(BASE, pulse_mu=10, carbs_g=10, increment_pulses=5)
+    fine = evolve(BASE, pulse_mu=10, carbs_g=10, increment_pulses=5)
     t = calculate(fine, PY)
     assert t.calculated_pulses == 66
     assert t.rounding_pulses == 1
     assert units(fine) == 0.65
-    assert units(replace(fine, increment_pulses=1)) == 0.66
+    assert units(evolve(fine, increment_pulses=1)) == 0.66
 
 
-MEDTRONIC = replace(
+MEDTRONIC = evolve(
     BASE,
     carbs_g=60,
     ratio_dg_per_u=100,
@@ -149,11 +148,11 @@ def test_medtronic_bolus_wizard_four_formulas() -> None:
     3. BG within the targets: food only, 6 U.
     4. No BG entered: food only, 6 U.
     """
-    assert units(replace(MEDTRONIC, glucose_mgdl=250)) == 7.75
-    assert units(replace(MEDTRONIC, glucose_mgdl=160)) == 6.0
-    assert units(replace(MEDTRONIC, glucose_mgdl=80)) == 5.5
-    assert units(replace(MEDTRONIC, glucose_mgdl=110)) == 6.0
-    no_bg = replace(MEDTRONIC, glucose_known=False, glucose_mgdl=0)
+    assert units(evolve(MEDTRONIC, glucose_mgdl=250)) == 7.75
+    assert units(evolve(MEDTRONIC, glucose_mgdl=160)) == 6.0
+    assert units(evolve(MEDTRONIC, glucose_mgdl=80)) == 5.5
+    assert units(evolve(MEDTRONIC, glucose_mgdl=110)) == 6.0
+    no_bg = evolve(MEDTRONIC, glucose_known=False, glucose_mgdl=0)
     assert units(no_bg) == 6.0
     assert calculate(no_bg, PY).warnings >> CalcWarning.NO_GLUCOSE & 1
 
@@ -163,7 +162,7 @@ def test_omnipod_5_minimum_glucose_for_calculations() -> None:
     "Disables bolus delivery when glucose is below this value"
     (http://38.142.81.21:8001/manual/insulet/029c/users-manual-part-6-english/page-16.html).
     """
-    low = replace(BASE, carbs_g=45, glucose_mgdl=65, glucose_below_minimum=True)
+    low = evolve(BASE, carbs_g=45, glucose_mgdl=65, glucose_below_minimum=True)
     t = calculate(low, PY)
     assert t.status == CalcStatus.GLUCOSE_BELOW_MINIMUM
     assert t.recommended_pulses == 0

@@ -11,7 +11,6 @@ limits.  ``docs/mutation.md`` explains the mutation run that found them;
 
 from __future__ import annotations
 
-from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -39,6 +38,7 @@ from kernel.calculator_settings import (
     make_calculator_settings,
 )
 from kernel.logic import PY
+from kernel.state import evolve
 from tests.helpers import C, delivering_pump, flat_settings
 from tests.test_calculator import CS
 
@@ -77,7 +77,7 @@ def _mask(*bits: int) -> int:
 
 def test_empty_reservoir_caps_to_zero() -> None:
     """CALC-1: an empty reservoir (0 pulses) is a cap of 0: nothing recommended, the reservoir named."""
-    t = calculate(replace(BASE, reservoir_pulses=0), PY)
+    t = calculate(evolve(BASE, reservoir_pulses=0), PY)
     assert (t.calculated_pulses, t.cap_pulses, t.recommended_pulses) == (80, 0, 0)
     assert t.cap_mask == _mask(CapReason.RESERVOIR)
     assert t.warnings == _mask(CalcWarning.NO_GLUCOSE, CalcWarning.CAPPED)
@@ -85,7 +85,7 @@ def test_empty_reservoir_caps_to_zero() -> None:
 
 def test_daily_room_is_named_when_it_binds() -> None:
     """CALC-1: the daily room alone bounds the dose: the cut is named DAILY_LIMIT, never silent."""
-    t = calculate(replace(BASE, day_room_pulses=30), PY)
+    t = calculate(evolve(BASE, day_room_pulses=30), PY)
     assert (t.cap_pulses, t.recommended_pulses) == (30, 30)
     assert t.cap_mask == _mask(CapReason.DAILY_LIMIT)
     assert t.warnings >> CalcWarning.CAPPED & 1
@@ -95,9 +95,9 @@ def test_warning_mask_is_a_plain_bit_set() -> None:
     """CALC-1, CALC-4: ``warnings`` is a non-negative sum of distinct bits (a user interface may read the
     integer): capped without glucose is exactly NO_GLUCOSE | CAPPED, and capped with IOB subtracted is
     exactly IOB_SUBTRACTED | CAPPED."""
-    t = calculate(replace(BASE, max_bolus_pulses=40), PY)
+    t = calculate(evolve(BASE, max_bolus_pulses=40), PY)
     assert t.warnings == _mask(CalcWarning.NO_GLUCOSE, CalcWarning.CAPPED)
-    above = replace(BASE, glucose_known=True, glucose_mgdl=220, iob_pulses=5, max_bolus_pulses=40)
+    above = evolve(BASE, glucose_known=True, glucose_mgdl=220, iob_pulses=5, max_bolus_pulses=40)
     t = calculate(above, PY)
     assert t.iob_applied_num > 0 and t.cap_mask == _mask(CapReason.MAX_BOLUS)
     assert t.warnings == _mask(CalcWarning.IOB_SUBTRACTED, CalcWarning.CAPPED)
@@ -109,7 +109,7 @@ def test_warning_mask_is_a_plain_bit_set() -> None:
 def test_iob_is_not_applied_to_a_zero_dose() -> None:
     """CALC-3 (IOB rule CORRECTION_THEN_MEAL): no carbs and glucose in range give a total of exactly 0;
     insulin on board then reduces nothing: no IOB applied, total 0, no IOB_SUBTRACTED warning."""
-    x = replace(
+    x = evolve(
         BASE,
         carbs_g=0,
         glucose_known=True,
@@ -153,7 +153,7 @@ def test_invalid_settings_judge_no_carbs_valid() -> None:
     """CALC-1, CALC-4: with invalid settings there is no maximum to judge carbs by: the explanation marks
     any positive carbohydrate entry as not valid (only 0 g is), and nothing is recommended."""
     pump = delivering_pump()
-    bad = replace(CS, max_carbs_g=0)
+    bad = evolve(CS, max_carbs_g=0)
     rec = recommend(C, pump.state, bad, CalcRequest(1, GlucoseSource.NONE))
     assert rec.status == CalcStatus.INVALID_SETTINGS and rec.recommended_pulses == 0
     assert not rec.inputs.settings_valid and not rec.inputs.carbs_valid
@@ -186,8 +186,8 @@ def test_settings_range_ends_are_valid() -> None:
         max_carbs_g=1,
     )
     assert calculator_settings_checks(C, cs) == ()
-    assert calculator_settings_checks(C, replace(cs, max_carbs_g=MAX_CARBS_CEILING_G)) == ()
-    assert calculator_settings_checks(C, replace(cs, max_carbs_g=0)) == (CalcRule.MAX_CARBS_OUTSIDE_RANGE,)
+    assert calculator_settings_checks(C, evolve(cs, max_carbs_g=MAX_CARBS_CEILING_G)) == ()
+    assert calculator_settings_checks(C, evolve(cs, max_carbs_g=0)) == (CalcRule.MAX_CARBS_OUTSIDE_RANGE,)
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ whole pulses rather than rounding them.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from kernel.settings import (
     settings_problems,
     zero_settings,
 )
+from kernel.state import evolve
 from kernel.units import ALLOWED_PULSE_MU, MU_PER_UNIT, SLOTS_PER_DAY
 from tests.helpers import (
     C,
@@ -66,7 +66,14 @@ STRUCTURAL: dict[ConfigRule, tuple[dict[str, Any], tuple[ConfigRule, ...]]] = {
         (R.OCCLUSION_THRESHOLDS_NOT_POSITIVE,),
     ),
     R.MOTOR_ACK_TIMEOUT_NOT_POSITIVE: ({"motor_ack_timeout_ticks": 0}, (R.MOTOR_ACK_TIMEOUT_NOT_POSITIVE,)),
-    R.BUCKET_TICKS_NOT_POSITIVE: ({"day_bucket_ticks": 0}, (R.BUCKET_TICKS_NOT_POSITIVE,)),
+    R.BUCKET_TICKS_NOT_POSITIVE: (
+        {"day_bucket_ticks": 0},
+        (R.BUCKET_TICKS_NOT_POSITIVE, R.DAY_WINDOW_SHORTER_THAN_24_H),
+    ),
+    # LIM-1, LIM-2: the ring coverage the window proofs need is a structural rule.
+    R.HOUR_WINDOW_SHORTER_THAN_60_MIN: ({"hour_bucket_ticks": 4}, (R.HOUR_WINDOW_SHORTER_THAN_60_MIN,)),
+    R.DAY_WINDOW_SHORTER_THAN_24_H: ({"day_bucket_ticks": 59}, (R.DAY_WINDOW_SHORTER_THAN_24_H,)),
+    R.REQUEST_MEMORY_OUT_OF_RANGE: ({"requests_per_day_max": 0}, (R.REQUEST_MEMORY_OUT_OF_RANGE,)),
     R.VERY_LOW_ABOVE_LOW_RANGE: ({"reservoir_very_low_pulses": 101}, (R.VERY_LOW_ABOVE_LOW_RANGE,)),
     R.SUSPEND_REMINDER_NOT_POSITIVE: ({"suspend_reminder_ticks": 0}, (R.SUSPEND_REMINDER_NOT_POSITIVE,)),
     R.LGS_TIMING_INVALID: ({"lgs_predict_margin_mgdl": -1}, (R.LGS_TIMING_INVALID,)),
@@ -94,8 +101,6 @@ CLINICAL: dict[ConfigRule, tuple[dict[str, Any], tuple[ConfigRule, ...]]] = {
         {"pulse_mu": 20, "reservoir_very_low_pulses": 250, "reservoir_low_min_pulses": 250},
         (R.PULSE_SIZE_NOT_SUPPORTED,),
     ),
-    R.HOUR_WINDOW_SHORTER_THAN_60_MIN: ({"hour_bucket_ticks": 4}, (R.HOUR_WINDOW_SHORTER_THAN_60_MIN,)),
-    R.DAY_WINDOW_SHORTER_THAN_24_H: ({"day_bucket_ticks": 59}, (R.DAY_WINDOW_SHORTER_THAN_24_H,)),
     R.MAX_BOLUS_CEILING_ABOVE_HARD_CEILING: (
         {"max_bolus_ceiling_pulses": 601},
         (R.MAX_BOLUS_CEILING_ABOVE_HARD_CEILING,),
@@ -148,23 +153,23 @@ def test_every_config_rule_is_exercised() -> None:
 def test_structural_rule(rule: ConfigRule) -> None:
     """CFG-1, CFG-2: breaking a structural rule is reported, with exactly the rules it breaks."""
     changes, expected = STRUCTURAL[rule]
-    assert config_problems(dataclasses.replace(C, **changes), clinical=False) == expected
+    assert config_problems(evolve(C, **changes), clinical=False) == expected
 
 
 @pytest.mark.parametrize("rule", list(CLINICAL), ids=lambda r: r.name)
 def test_clinical_rule(rule: ConfigRule) -> None:
     """CFG-1, CFG-3: breaking a catalogue range or hard ceiling is reported, with exactly that rule."""
     changes, expected = CLINICAL[rule]
-    broken = dataclasses.replace(C, **changes)
+    broken = evolve(C, **changes)
     assert config_problems(broken) == expected
     assert config_problems(broken, clinical=False) == ()
 
 
 def test_controller_temp_longer_than_30_minutes_is_a_structural_error() -> None:
     """CFG-1, TMP-3, LIM-4: the max-IOB projection covers 30 minutes, so a longer controller temp is invalid."""
-    broken = dataclasses.replace(C, controller_temp_max_ticks=31)
+    broken = evolve(C, controller_temp_max_ticks=31)
     assert config_problems(broken, clinical=False) == (R.CONTROLLER_TEMP_RANGE_INVALID,)
-    assert config_problems(dataclasses.replace(C, controller_temp_max_ticks=30)) == ()
+    assert config_problems(evolve(C, controller_temp_max_ticks=30)) == ()
 
 
 def test_every_failed_config_rule_is_listed_in_rule_order() -> None:
@@ -181,7 +186,7 @@ def test_every_failed_config_rule_is_listed_in_rule_order() -> None:
             if rule in table:
                 changes.update(table[rule][0])
                 expected.update(table[rule][1])
-    broken = dataclasses.replace(C, **changes)
+    broken = evolve(C, **changes)
     problems = config_problems(broken)
     assert set(problems) == expected
     assert list(problems) == sorted(problems, key=lambda r: list(ConfigRule).index(r))
@@ -191,7 +196,7 @@ def test_every_failed_config_rule_is_listed_in_rule_order() -> None:
 def test_hard_ceilings_at_the_limit_are_valid() -> None:
     """CFG-3: a configuration exactly at every hard ceiling passes; one pulse more does not."""
     p = C.pulse_mu
-    at_limit = dataclasses.replace(
+    at_limit = evolve(
         C,
         max_bolus_ceiling_pulses=HARD_CEILINGS_MU["max_bolus_mu"] // p,
         max_basal_ceiling_pph=HARD_CEILINGS_MU["max_basal_mu_per_hour"] // p,
@@ -212,10 +217,10 @@ def test_hard_ceilings_at_the_limit_are_valid() -> None:
         None,
         "config",
         {"pulse_mu": 50},
-        dataclasses.replace(C, pulse_mu=50.0),  # type: ignore[arg-type]
-        dataclasses.replace(C, pulse_mu=True),
-        dataclasses.replace(C, max_bolus_ceiling_pulses="340"),  # type: ignore[arg-type]
-        dataclasses.replace(C, lgs_max_ticks=None),  # type: ignore[arg-type]
+        evolve(C, pulse_mu=50.0),
+        evolve(C, pulse_mu=True),
+        evolve(C, max_bolus_ceiling_pulses="340"),
+        evolve(C, lgs_max_ticks=None),
     ],
     ids=["none", "string", "dict", "float-field", "bool-field", "string-field", "none-field"],
 )
@@ -279,14 +284,14 @@ def test_default_and_zero_settings_are_valid() -> None:
 @pytest.mark.parametrize("rule", list(SETTINGS_CASES), ids=lambda r: r.name)
 def test_settings_rule(rule: SettingsRule) -> None:
     """CFG-1, CFG-2, CFG-3: each settings rule broken alone is reported alone."""
-    assert settings_problems(C, dataclasses.replace(BASE, **SETTINGS_CASES[rule])) == (rule,)
+    assert settings_problems(C, evolve(BASE, **SETTINGS_CASES[rule])) == (rule,)
 
 
 @pytest.mark.parametrize("rule", list(SETTINGS_CASES), ids=lambda r: r.name)
 def test_invalid_settings_change_is_refused_with_its_rule(rule: SettingsRule) -> None:
     """CFG-1: the step refuses the change with ``SETTINGS_INVALID`` naming the rule; old settings stay."""
     pump = delivering_pump(BASE)
-    bad = dataclasses.replace(BASE, **SETTINGS_CASES[rule])
+    bad = evolve(BASE, **SETTINGS_CASES[rule])
     result = assert_refused(pump, ev.SettingsChange(pump.now, bad), Reason.SETTINGS_INVALID)
     assert result.outcome.problems == (int(rule),)
     assert pump.state.settings == BASE
@@ -298,7 +303,7 @@ def test_every_failed_settings_rule_is_listed() -> None:
     changes: dict[str, Any] = {}
     for rule in (S.DIA_OUTSIDE_RANGE, S.AUTO_OFF_OUTSIDE_RANGE, S.BASAL_SLOT_NEGATIVE, S.MAX_IOB_OUTSIDE_CEILING):
         changes.update(SETTINGS_CASES[rule])
-    bad = dataclasses.replace(BASE, **changes)
+    bad = evolve(BASE, **changes)
     expected = (S.BASAL_SLOT_NEGATIVE, S.MAX_IOB_OUTSIDE_CEILING, S.DIA_OUTSIDE_RANGE, S.AUTO_OFF_OUTSIDE_RANGE)
     assert settings_problems(C, bad) == expected
     pump = delivering_pump(BASE)
@@ -308,7 +313,7 @@ def test_every_failed_settings_rule_is_listed() -> None:
 
 def test_settings_problems_never_raises() -> None:
     """CFG-1: settings of the wrong shape are ``FIELD_ILL_TYPED``."""
-    for thing in (None, 3, "settings", dataclasses.replace(BASE, dia_index=1.5)):  # type: ignore[arg-type]
+    for thing in (None, 3, "settings", evolve(BASE, dia_index=1.5)):
         assert settings_problems(C, thing) == (S.FIELD_ILL_TYPED,)
 
 
@@ -335,11 +340,11 @@ def test_settings_below_window_usage_are_refused() -> None:
     pump = delivering_pump(flat_settings(0))
     pump.bolus(100)
     pump.run_until(lambda p: p.state.bolus.remaining_pulses == 0, 10)
-    lower_daily = dataclasses.replace(pump.state.settings, max_daily_pulses=99, max_hourly_pulses=99)
-    lower_daily = dataclasses.replace(lower_daily, max_bolus_pulses=50, max_basal_pph=50)
+    lower_daily = evolve(pump.state.settings, max_daily_pulses=99, max_hourly_pulses=99)
+    lower_daily = evolve(lower_daily, max_bolus_pulses=50, max_basal_pph=50)
     assert settings_problems(C, lower_daily) == ()
     assert_refused(pump, ev.SettingsChange(pump.now, lower_daily), Reason.SETTINGS_BELOW_WINDOW_USAGE)
-    exactly = dataclasses.replace(lower_daily, max_hourly_pulses=100, max_daily_pulses=100)
+    exactly = evolve(lower_daily, max_hourly_pulses=100, max_daily_pulses=100)
     pump.accept(ev.SettingsChange(pump.now, exactly))
 
 

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import pathlib
 import re
 import xml.etree.ElementTree as ET
@@ -18,6 +17,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from kernel.config import DEFAULT_CONFIG
+from kernel.state import evolve
 from pumpkernel.configfile import load
 from pumpkernel.evidence import blocks, document, render_html, render_junit, render_markdown, stable, write_bundle
 from pumpkernel.modesdoc import DOC, markdown
@@ -29,7 +29,7 @@ QUICK = Options(steps=("configuration", "exercise"), profile="quick")
 
 
 def _run(tmp_path: pathlib.Path) -> Verification:
-    return run_verify(dataclasses.replace(QUICK, out=tmp_path))
+    return run_verify(evolve(QUICK, out=tmp_path))
 
 
 @pytest.fixture(scope="module")

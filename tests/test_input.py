@@ -31,7 +31,7 @@ from kernel.events import CancelTarget, GlucoseStatus, MotorFault, Source, TempK
 from kernel.modes import Mode
 from kernel.reasons import Reason
 from kernel.settings import TherapySettings
-from kernel.state import PumpState
+from kernel.state import PumpState, evolve, field_names
 from kernel.step import form_check, step
 from tests.helpers import (
     C,
@@ -105,7 +105,7 @@ def test_wrong_types_are_ill_typed(cls: type, name: str, kind: type, low: int, h
     for value in wrong:
         if kind is TherapySettings and value is None:
             continue
-        event = dataclasses.replace(BASE[cls], **{name: value})  # type: ignore[type-var]
+        event = evolve(BASE[cls], **{name: value})
         assert_refused(pump, event, Reason.ILL_TYPED)
 
 
@@ -118,7 +118,7 @@ def test_values_outside_static_range_are_out_of_range(cls: type, name: str, kind
     """INP-1: one below the lowest and one above the highest value, and huge values, are ``OUT_OF_RANGE``."""
     pump = _pump()
     for value in (low - 1, high + 1, -(10**30), 10**30):
-        event = dataclasses.replace(BASE[cls], **{name: value})  # type: ignore[type-var]
+        event = evolve(BASE[cls], **{name: value})
         assert_refused(pump, event, Reason.OUT_OF_RANGE)
 
 
@@ -130,7 +130,7 @@ def test_values_outside_static_range_are_out_of_range(cls: type, name: str, kind
 def test_static_range_bounds_pass_the_form_check(cls: type, name: str, kind: type, low: int, high: int) -> None:
     """INP-1: the lowest and highest values of a field are well-formed (the bounds are inclusive)."""
     for value in (low, high):
-        event = dataclasses.replace(BASE[cls], **{name: value})  # type: ignore[type-var]
+        event = evolve(BASE[cls], **{name: value})
         assert form_check(event) == Reason.ACCEPTED
 
 
@@ -156,7 +156,7 @@ def test_kernel_int_enums_are_integers(cls: type, name: str, kind: type, low: in
     fitting = [member for member in KERNEL_ENUMS if low <= member <= high]
     assert fitting
     for member in fitting:
-        event = dataclasses.replace(BASE[cls], **{name: member})  # type: ignore[type-var]
+        event = evolve(BASE[cls], **{name: member})
         assert form_check(event) == Reason.ACCEPTED
 
 
@@ -223,18 +223,18 @@ def _ill_typed_settings() -> list[object]:
     return [
         None,
         {"max_bolus_pulses": 10},
-        dataclasses.replace(good, max_bolus_pulses=True),
-        dataclasses.replace(good, max_bolus_pulses=10.0),  # type: ignore[arg-type]
-        dataclasses.replace(good, max_bolus_pulses="10"),  # type: ignore[arg-type]
-        dataclasses.replace(good, max_bolus_pulses=None),  # type: ignore[arg-type]
-        dataclasses.replace(good, lgs_enabled=1),  # type: ignore[arg-type]
-        dataclasses.replace(good, lgs_enabled=None),  # type: ignore[arg-type]
-        dataclasses.replace(good, basal_slots_pph=list(slots)),  # type: ignore[arg-type]
-        dataclasses.replace(good, basal_slots_pph=slots[:-1]),
-        dataclasses.replace(good, basal_slots_pph=(*slots, 0)),
-        dataclasses.replace(good, basal_slots_pph=(True, *slots[1:])),
-        dataclasses.replace(good, basal_slots_pph=(1.0, *slots[1:])),  # type: ignore[arg-type]
-        dataclasses.replace(good, basal_slots_pph=None),  # type: ignore[arg-type]
+        evolve(good, max_bolus_pulses=True),
+        evolve(good, max_bolus_pulses=10.0),
+        evolve(good, max_bolus_pulses="10"),
+        evolve(good, max_bolus_pulses=None),
+        evolve(good, lgs_enabled=1),
+        evolve(good, lgs_enabled=None),
+        evolve(good, basal_slots_pph=list(slots)),
+        evolve(good, basal_slots_pph=slots[:-1]),
+        evolve(good, basal_slots_pph=(*slots, 0)),
+        evolve(good, basal_slots_pph=(True, *slots[1:])),
+        evolve(good, basal_slots_pph=(1.0, *slots[1:])),
+        evolve(good, basal_slots_pph=None),
     ]
 
 
@@ -266,9 +266,9 @@ def test_stale_and_future_events_are_refused(cls: type) -> None:
     expected = now + 1 if cls is ev.Tick else now
     base = BASE[cls]
     for tick in (0, expected - 1):
-        assert_refused(pump, dataclasses.replace(base, tick=tick), Reason.STALE_EVENT)  # type: ignore[type-var]
+        assert_refused(pump, evolve(base, tick=tick), Reason.STALE_EVENT)
     for tick in (expected + 1, expected + 1000, ev.BIG):
-        assert_refused(pump, dataclasses.replace(base, tick=tick), Reason.FUTURE_EVENT)  # type: ignore[type-var]
+        assert_refused(pump, evolve(base, tick=tick), Reason.FUTURE_EVENT)
 
 
 def test_tick_check_comes_before_mode_and_replay() -> None:
@@ -371,7 +371,7 @@ def test_random_garbage_never_raises() -> None:
     state = pump.state
     for _ in range(3000):
         cls = rng.choice(ev.EVENT_CLASSES)
-        values = {f.name: _random_value(rng) for f in dataclasses.fields(cls)}
+        values = {name: _random_value(rng) for name in field_names(cls)}
         if rng.random() < 0.5:
             values["tick"] = state.now_ticks + (1 if cls is ev.Tick else 0)
         state = _check_refusal_or_acceptance(state, cls(**values))

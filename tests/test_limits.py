@@ -10,7 +10,6 @@ slack, so the limit is not enforced by simply stopping.
 
 from __future__ import annotations
 
-import dataclasses
 from itertools import accumulate, pairwise
 
 from kernel import events as ev
@@ -20,7 +19,7 @@ from kernel.events import Source, TempKind
 from kernel.iob import iob_pulses
 from kernel.logic import PY
 from kernel.reasons import Reason, StopCause
-from kernel.state import PumpState
+from kernel.state import PumpState, evolve
 from kernel.units import MU_PER_UNIT
 from tests.helpers import (
     C,
@@ -213,7 +212,7 @@ def test_longer_action_time_never_gives_less_iob() -> None:
     state = pump.state
     previous = 0
     for dia_index in range(13):
-        settings = dataclasses.replace(state.settings, dia_index=dia_index)
+        settings = evolve(state.settings, dia_index=dia_index)
         value = iob_pulses(settings, state.windows, PY)
         assert value >= previous
         previous = value

@@ -10,8 +10,6 @@ nothing happens are not logged.  The log plays no part in any decision.
 
 from __future__ import annotations
 
-import dataclasses
-
 from kernel import events as ev
 from kernel.alarms import AlarmKind
 from kernel.commands import NoticeKind, Purpose
@@ -19,6 +17,7 @@ from kernel.events import Source
 from kernel.log import EMPTY_LOG, LOG_CAPACITY, EventLog, LogEntry, LogKind, append
 from kernel.modes import Mode
 from kernel.reasons import Reason
+from kernel.state import evolve
 from kernel.step import step
 from tests.helpers import C, Pump, delivering_pump, flat_settings, pump_in_mode
 
@@ -135,11 +134,11 @@ def test_log_plays_no_part_in_decisions() -> None:
     """LOG-1: the same state with a different log steps identically (apart from the log)."""
     pump = delivering_pump()
     pump.bolus(50)
-    other = dataclasses.replace(pump.state, log=EMPTY_LOG)
+    other = evolve(pump.state, log=EMPTY_LOG)
     for event in (ev.Tick(pump.now + 1), ev.BolusRequest(pump.now, 1, Source.USER, 5), "garbage"):
         a, b = step(C, pump.state, event), step(C, other, event)
         assert a.commands == b.commands and a.outcome == b.outcome
-        assert dataclasses.replace(a.state, log=b.state.log) == b.state
+        assert evolve(a.state, log=b.state.log) == b.state
 
 
 def test_append_keeps_the_newest() -> None:

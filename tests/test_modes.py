@@ -27,7 +27,6 @@ reached by events; the natural paths are tested in the feature modules.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -46,7 +45,7 @@ from kernel.modes import (
     Mode,
 )
 from kernel.reasons import Reason, StopCause
-from kernel.state import PumpState
+from kernel.state import PumpState, evolve
 from kernel.step import StepResult
 from tests.helpers import (
     CANNULA,
@@ -159,7 +158,7 @@ def test_any_mode_events_are_never_refused_for_the_mode(mode: Mode) -> None:
 
 def with_motor(state: PumpState, **changes: Any) -> PumpState:
     """``state`` with motor fields replaced."""
-    return dataclasses.replace(state, motor=dataclasses.replace(state.motor, **changes))
+    return evolve(state, motor=evolve(state.motor, **changes))
 
 
 def _command_in_flight(pump: Pump, high_pressure_samples: int = 0) -> int:

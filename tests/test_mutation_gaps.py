@@ -9,7 +9,6 @@ passes it.  The mutant names are in the docstrings.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from typing import Any
@@ -19,14 +18,12 @@ import pytest
 from kernel import events as ev
 from kernel.commands import GlucoseUse, NoticeKind
 from kernel.config import ConfigRule, config_problems, make_config
-from kernel.events import Source, TempKind
+from kernel.events import GlucoseStatus, Source, TempKind
 from kernel.log import EventLog
-from kernel.logic import PY
 from kernel.modes import Mode
 from kernel.reasons import Reason
 from kernel.record import FORMAT, VERSION, Corrupt, _Invalid, decode, encode, implausible
-from kernel.reservoir import on_rewind
-from kernel.state import PumpState
+from kernel.state import PumpState, evolve
 from kernel.units import ALLOWED_PULSE_MU
 from tests.helpers import C, Pump, assert_refused, delivering_pump, flat_settings, notices, quiet_settings
 
@@ -66,7 +63,7 @@ def test_structural_rule_at_its_boundary(field: str, value: int, rule: ConfigRul
     Closes ``kernel.config.x_structural_checks__mutmut_3, 13, 23, 43, 53, 63, 73, 93, 113, 123, 143, 153``
     (a bound moved by one, or one condition of a rule dropped).
     """
-    config = dataclasses.replace(C, **{field: value})
+    config = evolve(C, **{field: value})
     assert (rule in config_problems(config, clinical=False)) is broken
 
 
@@ -96,7 +93,7 @@ def test_extended_bolus_whose_peak_is_exactly_the_bolus_speed_is_accepted() -> N
 
     Closes ``kernel.bolus.x_on_bolus__mutmut_33`` (the remainder adds 2 to the peak instead of 1).
     """
-    config = dataclasses.replace(C, bolus_pulses_per_tick=2)
+    config = evolve(C, bolus_pulses_per_tick=2)
     assert config_problems(config) == ()
     pump = delivering_pump(quiet_settings(config), config=config)
     pump.accept(ev.BolusRequest(pump.now, 7002, Source.USER, 0, 16, 15))
@@ -212,32 +209,14 @@ def test_readings_exactly_15_ticks_apart_are_paired() -> None:
     assert pump.state.glucose.mgdl == 100
 
 
-def test_low_reading_from_beyond_the_allowed_future_is_not_recorded_as_below_range() -> None:
-    """SEN-1: a below-range reading measured after the allowed future is not used, not even as "below range".
-
-    Closes ``kernel.glucose.x_on_glucose__mutmut_23`` (the future bound dropped from "below range").
-    """
+def test_low_reading_from_beyond_the_allowed_future_is_not_used() -> None:
+    """SEN-1, SEN-5: the sensor's LOW measured after the allowed future is not used: no reading, no suspension."""
     pump = delivering_pump()
     pump.ticks(2)
     future = pump.now + C.glucose_max_future_ticks + 1
-    result = pump.accept(ev.GlucoseReading(pump.now, future, C.glucose_min_mgdl - 10))
-    assert [n.a for n in notices(result, NoticeKind.GLUCOSE_NOT_USED)] == [GlucoseUse.OUT_OF_RANGE]
-    assert not pump.state.glucose.below_range
+    result = pump.accept(ev.GlucoseReading(pump.now, future, 0, GlucoseStatus.LOW))
+    assert [n.a for n in notices(result, NoticeKind.GLUCOSE_NOT_USED)] == [GlucoseUse.FROM_FUTURE]
     assert not pump.state.glucose.valid
-
-
-# --- kernel.reservoir: flags are booleans (the same code runs on Z3 terms) -------------------------------
-
-
-def test_rewind_is_never_a_replay_and_says_so_with_a_boolean() -> None:
-    """RES-3: a rewind's replay flag is the boolean ``False`` (Z3 accepts no ``None``).
-
-    Closes ``kernel.reservoir.x_on_rewind__mutmut_23`` (``None``, falsy in Python only).
-    """
-    pump = delivering_pump()
-    pump.accept(ev.Suspend(pump.now))
-    handled = on_rewind(C, pump.state, ev.Rewind(pump.now), PY)
-    assert handled.replay is False
 
 
 # --- kernel.record: the diagnostic texts of a corrupt record (PER-3) -------------------------------------
@@ -263,7 +242,7 @@ def test_encode_names_a_value_it_cannot_record() -> None:
     ``__mutmut_13`` (the wrong type named).
     """
     not_an_int: dict[str, Any] = {"now_ticks": 1.5}
-    state = dataclasses.replace(delivering_pump().state, **not_an_int)
+    state = evolve(delivering_pump().state, **not_an_int)
     with pytest.raises(_Invalid, match="cannot record a float"):
         encode(C, state)
 
@@ -296,10 +275,9 @@ def test_implausible_names_the_values() -> None:
     """
     state = delivering_pump().state
     assert implausible(C, state) == ()
-    odd_source = dataclasses.replace(state, basal=dataclasses.replace(state.basal, temp_source=99))
+    odd_source = evolve(state, basal=evolve(state.basal, temp_source=99))
     assert implausible(C, odd_source) == ("temp source",)
-    ring = state.windows.hour_pulses
-    full_hour = (state.settings.max_hourly_pulses + 1,) + (0,) * (len(ring) - 1)
-    over = dataclasses.replace(state, windows=dataclasses.replace(state.windows, hour_pulses=full_hour))
+    over_limit = state.settings.max_hourly_pulses + 1
+    over = evolve(state, windows=evolve(state.windows, hour_now_pulses=over_limit, hour_total_pulses=over_limit))
     assert "hour window above limit" in implausible(C, over)
     assert isinstance(over.log, EventLog)

@@ -13,6 +13,7 @@ from kernel.commands import Alarm, Deliver, Notice, NoticeKind
 from kernel.config import DEFAULT_CONFIG, ConfigRule, config_problems
 from kernel.modes import Mode
 from kernel.settings import make_settings
+from kernel.state import evolve
 
 
 def _pump() -> Runner:
@@ -55,9 +56,8 @@ def test_suspend_from_delivering_arms_the_reminder() -> None:
 
 def test_zero_lgs_lockout_is_not_a_valid_configuration() -> None:
     """SUS-4 (found by RESP/lgs-clock): with no lockout a 2-hour suspension re-enters at once."""
-    from dataclasses import replace
 
-    problems = config_problems(replace(DEFAULT_CONFIG, lgs_lockout_ticks=0), clinical=False)
+    problems = config_problems(evolve(DEFAULT_CONFIG, lgs_lockout_ticks=0), clinical=False)
     assert ConfigRule.LGS_TIMING_INVALID in problems
 
 

@@ -13,7 +13,6 @@ one place that guarantees every code is reachable.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 import pytest
@@ -23,6 +22,8 @@ from kernel.config import config_problems
 from kernel.events import CancelTarget, Source, TempKind
 from kernel.modes import Mode
 from kernel.reasons import Reason
+from kernel.recovery import replacement_state
+from kernel.state import evolve
 from kernel.units import MU_PER_UNIT
 from tests.helpers import (
     CANNULA,
@@ -32,6 +33,7 @@ from tests.helpers import (
     assert_refused,
     delivering_pump,
     flat_settings,
+    next_request_id,
     pump_in_mode,
     quiet_settings,
 )
@@ -40,7 +42,7 @@ Case = Callable[[], tuple[Pump, object]]
 
 
 def _bolus_event(pump: Pump, immediate: int, extended: int = 0, ticks: int = 0, source: int = Source.USER) -> object:
-    return ev.BolusRequest(pump.now, 7, source, immediate, extended, ticks)
+    return ev.BolusRequest(pump.now, next_request_id(), source, immediate, extended, ticks)
 
 
 def _uncertain_pump() -> Pump:
@@ -117,7 +119,7 @@ def _extended_duration() -> tuple[Pump, object]:
     return pump, _bolus_event(pump, 0, 20, C.extended_min_ticks - 1)
 
 
-SLOW = dataclasses.replace(C, bolus_pulses_per_tick=2)
+SLOW = evolve(C, bolus_pulses_per_tick=2)
 """A valid configuration with a slow motor (0.1 U/min), so an extended bolus can be too fast."""
 
 
@@ -221,7 +223,7 @@ def _fill_above_capacity() -> tuple[Pump, object]:
 
 def _settings_invalid() -> tuple[Pump, object]:
     pump = delivering_pump()
-    bad = dataclasses.replace(pump.state.settings, max_basal_pph=1)
+    bad = evolve(pump.state.settings, max_basal_pph=1)
     return pump, ev.SettingsChange(pump.now, bad)
 
 
@@ -229,7 +231,7 @@ def _settings_below_window_usage() -> tuple[Pump, object]:
     pump = delivering_pump(flat_settings(0))
     pump.accept(_bolus_event(pump, 100))
     pump.run_until(lambda p: p.state.bolus.remaining_pulses == 0, 10)
-    lower = dataclasses.replace(pump.state.settings, max_hourly_pulses=99, max_bolus_pulses=50, max_basal_pph=50)
+    lower = evolve(pump.state.settings, max_hourly_pulses=99, max_bolus_pulses=50, max_basal_pph=50)
     return pump, ev.SettingsChange(pump.now, lower)
 
 
@@ -241,6 +243,24 @@ def _alarm_not_active() -> tuple[Pump, object]:
 def _time_offset_zero() -> tuple[Pump, object]:
     pump = delivering_pump()
     return pump, ev.TimeOffsetChange(pump.now, 0)
+
+
+def _request_memory_full() -> tuple[Pump, object]:
+    config = C._replace(requests_per_day_max=2)
+    pump = delivering_pump(flat_settings(0, config), config=config)
+    pump.do(_bolus_event(pump, 1))
+    pump.do(_bolus_event(pump, 1))
+    return pump, _bolus_event(pump, 1)
+
+
+def _history_unknown() -> tuple[Pump, object]:
+    settings = flat_settings(800, controller_enabled=True)
+    state = replacement_state(C, settings)
+    pump = Pump(config=C, state=state)
+    for event in (ev.FillReservoir(0, 4000), ev.PrimeTubing(0, 20), ev.FillCannula(0, 10), ev.Resume(0)):
+        pump.accept(event)
+    pump.glucose(150)
+    return pump, ev.BolusRequest(pump.now, next_request_id(), Source.CONTROLLER, 1)
 
 
 CASES: dict[Reason, Case] = {
@@ -278,6 +298,8 @@ CASES: dict[Reason, Case] = {
     Reason.SETTINGS_BELOW_WINDOW_USAGE: _settings_below_window_usage,
     Reason.ALARM_NOT_ACTIVE: _alarm_not_active,
     Reason.TIME_OFFSET_ZERO: _time_offset_zero,
+    Reason.REQUEST_MEMORY_FULL: _request_memory_full,
+    Reason.HISTORY_UNKNOWN: _history_unknown,
 }
 
 

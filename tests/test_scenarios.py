@@ -22,7 +22,6 @@ sliding 60- and 1440-tick window of therapy pulses stays within the limits
 
 from __future__ import annotations
 
-import dataclasses
 from fractions import Fraction
 from itertools import accumulate
 
@@ -35,8 +34,9 @@ from kernel.logic import PY
 from kernel.modes import Mode
 from kernel.reasons import Reason, StopCause
 from kernel.settings import TherapySettings
-from kernel.state import PumpState, initial_state
+from kernel.state import PumpState, evolve, initial_state
 from kernel.units import MU_PER_UNIT
+from specs.refusals import refusal_kept_only_its_answer
 from tests.helpers import (
     CANNULA,
     PRIME,
@@ -51,7 +51,6 @@ from tests.helpers import (
     per_tick,
     quiet_settings,
     therapy_pulses,
-    unchanged_but_log,
 )
 
 
@@ -69,7 +68,7 @@ def audit(pump: Pump, start: PumpState | None = None) -> list[int]:
         commands = delivers(result)
         assert len(commands) <= 1
         if not result.outcome.accepted:
-            assert unchanged_but_log(state, result.state), event
+            assert refusal_kept_only_its_answer(state, result.state, event, result.outcome), event
             assert result.commands == ()
         for command in commands:
             assert command.seq == seq + 1
@@ -120,7 +119,7 @@ def test_a_day_of_basal_with_boluses_across_midnight() -> None:
     integral = Fraction(0)
     for minute in range(26 * 60):
         if minute in plan:
-            event = dataclasses.replace(plan[minute], tick=pump.now)
+            event = evolve(plan[minute], tick=pump.now)
             pump.accept(event)
             if isinstance(event, ev.BolusRequest):
                 requested += event.immediate_pulses + event.extended_pulses

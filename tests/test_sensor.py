@@ -1,13 +1,15 @@
-"""Sensor glucose: validity, staleness, implausible jumps, and "LOW" readings (SEN-1..4).
+"""Sensor glucose: validity, staleness, implausible jumps, LOW and HIGH (SEN-1..5).
 
 SEN-1: a reading is used only with status OK, within 40..400 mg/dL, at most
-12 minutes old and at most 5 minutes in the future; every unused reading is
+12 minutes old and at most 5 minutes in the future; every unused report is
 accepted as an event (it is information) with a ``GLUCOSE_NOT_USED`` notice
-giving the reason.  SEN-2: a rejected reading or one that ages past 12
-minutes stops sensor-driven features at once, and the user is told.  SEN-3:
-a change faster than ``glucose_max_change_mgdl_per_tick`` marks the data
-unreliable.  SEN-4: a "LOW" (status OK, below the range) is not valid data
-but is evidence of a low: it enters or keeps low-glucose suspend.
+giving the reason.  SEN-2: when the last valid reading ages past 12 minutes,
+sensor-driven features stop, and the user is told.  SEN-3: a change faster
+than ``glucose_max_change_mgdl_per_tick`` is not used.  SEN-4: a report that
+is not valid never replaces or erases the last valid reading, and by itself
+neither starts nor ends an automatic suspension.  SEN-5: LOW and HIGH come
+only from the sensor's own indication (status ``LOW`` / ``HIGH``); a value
+below the range with status OK is an error, not a LOW.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 
 from kernel import events as ev
 from kernel.alarms import AlarmKind, AlarmStatus
-from kernel.commands import GlucoseUse, LgsEnd, NoticeKind
+from kernel.commands import Deliver, GlucoseUse, LgsEnd, NoticeKind
 from kernel.events import GlucoseStatus, Source
 from kernel.logic import PY
 from kernel.modes import Mode
@@ -73,31 +75,63 @@ def _fresh(pump: Pump) -> bool:
         (120, 0, GlucoseStatus.SENSOR_ERROR, GlucoseUse.SENSOR_STATUS),
         (120, 0, GlucoseStatus.CALIBRATION, GlucoseUse.SENSOR_STATUS),
         (120, 0, GlucoseStatus.WARM_UP, GlucoseUse.SENSOR_STATUS),
+        (120, 0, GlucoseStatus.NOISE, GlucoseUse.SENSOR_STATUS),
+        (120, 0, GlucoseStatus.SENSOR_FAILED, GlucoseUse.SENSOR_STATUS),
+        (120, 0, GlucoseStatus.SESSION_STOPPED, GlucoseUse.SENSOR_STATUS),
+        (0, 0, GlucoseStatus.LOW, GlucoseUse.USED),
+        (0, 0, GlucoseStatus.HIGH, GlucoseUse.USED),
+        (0, C.glucose_max_age_ticks + 1, GlucoseStatus.LOW, GlucoseUse.TOO_OLD),
     ],
 )
 def test_reading_validity(mgdl: int, age: int, status: int, use: int) -> None:
-    """SEN-1: each rule at its boundary; a used reading makes the data fresh, an unused one does not."""
+    """SEN-1, SEN-5: each rule at its boundary; a used reading makes the data fresh, an unused one does not."""
     pump = _pump()
     assert _use(pump, mgdl, age=age, status=status) == use
     assert _fresh(pump) == (use == GlucoseUse.USED)
 
 
-def test_below_range_is_out_of_range_but_kept_as_evidence() -> None:
-    """SEN-1, SEN-4: 39 mg/dL is not valid data (not fresh) but is recorded as a recent LOW."""
+def test_below_range_value_with_status_ok_is_an_error_not_a_low() -> None:
+    """SEN-5: 39 mg/dL with status OK is out of range, not the sensor's LOW: nothing is suspended."""
     pump = _pump()
     assert _use(pump, C.glucose_min_mgdl - 1) == GlucoseUse.OUT_OF_RANGE
     assert not _fresh(pump)
-    assert pump.state.glucose.below_range
+    assert pump.mode == Mode.DELIVERING
+    assert not pump.state.glucose.valid
 
 
-def test_rejected_reading_stops_sensor_features_at_once() -> None:
-    """SEN-2: a good reading followed by an error reading: the controller is refused at once."""
+def test_low_and_high_are_kept_at_the_edges_of_the_range() -> None:
+    """SEN-5: the sensor's LOW is held as glucose_min - 1 (below every threshold), HIGH as glucose_max + 1."""
+    pump = _pump(lgs_enabled=False)
+    _use(pump, 0, status=GlucoseStatus.HIGH)
+    assert (pump.state.glucose.mgdl, pump.state.glucose.edge) == (C.glucose_max_mgdl + 1, 1)
+    pump.tick()
+    _use(pump, 0, status=GlucoseStatus.LOW)
+    assert (pump.state.glucose.mgdl, pump.state.glucose.edge) == (C.glucose_min_mgdl - 1, -1)
+
+
+@pytest.mark.parametrize(
+    ("age", "status", "mgdl"),
+    [
+        (0, GlucoseStatus.SENSOR_ERROR, 150),
+        (0, GlucoseStatus.WARM_UP, 150),
+        (0, GlucoseStatus.OK, 5),
+        (C.glucose_max_age_ticks + 1, GlucoseStatus.OK, 150),
+        (-C.glucose_max_future_ticks - 1, GlucoseStatus.OK, 150),
+    ],
+)
+def test_an_invalid_report_keeps_the_valid_reading(age: int, status: int, mgdl: int) -> None:
+    """SEN-4: a stale, future-dated, error-status or error-value report is recorded as the latest report,
+    the user is told, and the last valid reading stays: sensor features go on while it is fresh."""
     pump = _pump(lgs_enabled=False)
     _use(pump, 150)
-    pump.accept(ev.BolusRequest(pump.now, 1, Source.CONTROLLER, 5))
     pump.tick()
-    _use(pump, 150, status=GlucoseStatus.SENSOR_ERROR)
-    assert_refused(pump, ev.BolusRequest(pump.now, 2, Source.CONTROLLER, 5), Reason.SENSOR_UNAVAILABLE)
+    held = pump.state.glucose
+    assert _use(pump, mgdl, age=age, status=status) != GlucoseUse.USED
+    g = pump.state.glucose
+    assert (g.mgdl, g.measured_tick, g.valid, g.edge) == (held.mgdl, held.measured_tick, True, 0)
+    assert g.report_use != GlucoseUse.USED and g.report_tick == pump.now
+    assert _fresh(pump)
+    pump.accept(ev.BolusRequest(pump.now, 2, Source.CONTROLLER, 5))
 
 
 def test_reading_goes_stale_by_itself() -> None:
@@ -122,26 +156,28 @@ def test_sensor_alarm_only_when_a_sensor_feature_is_on() -> None:
 
 
 def test_older_or_repeated_reading_is_ignored() -> None:
-    """SEN-1: a reading not newer than the latest (backfill, duplicate) changes nothing and is reported."""
+    """SEN-1: a reading not newer than the last valid one (backfill, duplicate) changes no reading and is
+    reported."""
     pump = _pump()
     _use(pump, 150)
     glucose = pump.state.glucose
     assert _use(pump, 150) == GlucoseUse.NOT_NEWER
     assert _use(pump, 60, age=3) == GlucoseUse.NOT_NEWER
-    assert pump.state.glucose == glucose
+    assert pump.state.glucose._replace(report_use=glucose.report_use) == glucose
+    assert pump.state.glucose.report_use == GlucoseUse.NOT_NEWER
     assert pump.mode == Mode.DELIVERING
 
 
-def test_implausible_jump_marks_data_unreliable() -> None:
-    """SEN-3: more than 8 mg/dL a minute between close readings is rejected and invalidates the data;
-    exactly 8 mg/dL a minute is plausible."""
+def test_implausible_jump_is_not_used() -> None:
+    """SEN-3: more than 8 mg/dL a minute between close readings is not used (the last valid reading stays,
+    SEN-4); exactly 8 mg/dL a minute is plausible."""
     pump = _pump()
     _use(pump, 150)
     pump.ticks(5)
     assert _use(pump, 150 + 5 * 8) == GlucoseUse.USED
     pump.ticks(5)
     assert _use(pump, 190 - 5 * 8 - 1) == GlucoseUse.IMPLAUSIBLE_JUMP
-    assert not _fresh(pump)
+    assert pump.state.glucose.mgdl == 190
 
 
 def test_no_jump_check_across_a_long_gap() -> None:
@@ -172,53 +208,86 @@ def test_every_unused_reading_is_told() -> None:
     assert len(all_notices(results, NoticeKind.GLUCOSE_NOT_USED)) == 2
 
 
-# SEN-4
+# SEN-4, SEN-5
 
 
 def test_low_reading_enters_low_glucose_suspend() -> None:
-    """SEN-4: a LOW (status OK, below the range) suspends like a valid low."""
+    """SEN-5: the sensor's LOW suspends like a valid low."""
     pump = _pump()
-    _use(pump, 0)
+    _use(pump, 0, status=GlucoseStatus.LOW)
     assert pump.mode == Mode.LGS_SUSPENDED
 
 
 def test_low_readings_keep_the_suspension() -> None:
-    """SEN-4: LOW readings every 5 minutes keep the pump suspended (they are not a lost sensor) until the
-    2-hour maximum."""
+    """SEN-5: LOW readings every 5 minutes keep the pump suspended until the 2-hour maximum."""
     pump = _pump()
     _use(pump, 60)
     assert pump.mode == Mode.LGS_SUSPENDED
     ended: list[int] = []
     for minute in range(1, C.lgs_max_ticks + 1):
         if minute % 5 == 0:
-            _use(pump, C.glucose_min_mgdl - 1)
+            _use(pump, 0, status=GlucoseStatus.LOW)
         ended += [n.a for n in notices(pump.tick(), NoticeKind.LGS_ENDED)]
         if minute < C.lgs_max_ticks:
             assert pump.mode == Mode.LGS_SUSPENDED, minute
     assert ended == [LgsEnd.MAX_DURATION]
 
 
-def test_low_reading_with_error_status_is_not_evidence() -> None:
-    """SEN-4: only a LOW with status OK counts; an error code below the range does not suspend."""
+def test_low_value_with_error_status_is_not_evidence() -> None:
+    """SEN-5: an error status with a small value does not suspend: it is no glucose."""
     pump = _pump()
     _use(pump, 20, status=GlucoseStatus.SENSOR_ERROR)
     assert pump.mode == Mode.DELIVERING
-    assert not pump.state.glucose.below_range
+    assert not pump.state.glucose.valid
 
 
 def test_old_low_reading_is_not_evidence() -> None:
-    """SEN-4: a LOW older than 12 minutes does not suspend."""
+    """SEN-1: a LOW older than 12 minutes does not suspend."""
     pump = _pump()
-    _use(pump, 20, age=C.glucose_max_age_ticks + 1)
+    _use(pump, 0, age=C.glucose_max_age_ticks + 1, status=GlucoseStatus.LOW)
     assert pump.mode == Mode.DELIVERING
 
 
-def test_low_evidence_lapses_and_the_suspension_ends() -> None:
-    """SEN-4, SEN-2: when LOW readings stop, the evidence lapses after 12 minutes and the suspension ends."""
+def test_a_silent_sensor_does_not_end_the_suspension() -> None:
+    """SUS-4, SEN-4: when readings stop during a suspension nothing shows that glucose recovered: the
+    suspension runs to its maximum (Medtronic suspend on low), the user is told the sensor is unavailable,
+    and basal resumes only then."""
     pump = _pump()
-    _use(pump, 0)
-    pump.ticks(C.glucose_max_age_ticks)
-    assert pump.mode == Mode.LGS_SUSPENDED
+    _use(pump, 0, status=GlucoseStatus.LOW)
+    delivered = 0
+    for _ in range(C.lgs_max_ticks - 1):
+        result = pump.tick()
+        assert pump.mode == Mode.LGS_SUSPENDED
+        delivered += sum(c.pulses for c in result.commands if isinstance(c, Deliver))
+    assert delivered == 0
+    assert pump.state.alarms[AlarmKind.SENSOR_UNAVAILABLE] in (AlarmStatus.ACTIVE, AlarmStatus.ACKED)
     result = pump.tick()
-    assert [n.a for n in notices(result, NoticeKind.LGS_ENDED)] == [LgsEnd.SENSOR_LOST]
+    assert [n.a for n in notices(result, NoticeKind.LGS_ENDED)] == [LgsEnd.MAX_DURATION]
     assert pump.mode == Mode.DELIVERING
+
+
+@pytest.mark.parametrize(
+    ("age", "status", "mgdl"),
+    [
+        (C.glucose_max_age_ticks + 1, GlucoseStatus.OK, 150),
+        (-C.glucose_max_future_ticks - 1, GlucoseStatus.OK, 150),
+        (0, GlucoseStatus.SENSOR_ERROR, 150),
+        (0, GlucoseStatus.OK, 2),
+    ],
+    ids=["stale", "future-dated", "error-status", "error-code"],
+)
+def test_an_invalid_report_during_a_suspension_changes_nothing(age: int, status: int, mgdl: int) -> None:
+    """SEN-4 (issue 16): with a fresh low reading in hand, a stale, future-dated, error-status or error-code
+    report neither ends the suspension nor lets anything be delivered, and the user is told."""
+    pump = _pump()
+    _use(pump, 62)
+    assert pump.mode == Mode.LGS_SUSPENDED
+    pump.tick()
+    result = pump.do(ev.GlucoseReading(pump.now, pump.now - age, mgdl, status))
+    assert notices(result, NoticeKind.GLUCOSE_NOT_USED)
+    assert pump.mode == Mode.LGS_SUSPENDED
+    assert pump.state.glucose.mgdl == 62
+    for _ in range(3):
+        tick = pump.tick()
+        assert pump.mode == Mode.LGS_SUSPENDED
+        assert not [c for c in tick.commands if isinstance(c, Deliver)]

@@ -247,14 +247,15 @@ def test_resume_from_automatic_suspension_needs_high_alarms_acknowledged() -> No
     pump.accept(ev.Resume(pump.now))
 
 
-def test_automatic_suspension_ends_when_the_sensor_is_lost() -> None:
-    """SUS-4, SEN-2: without usable data the suspension ends (``SENSOR_LOST``) and basal falls back to the
-    schedule; the user is told by the sensor alarm."""
+def test_automatic_suspension_outlasts_a_lost_sensor_up_to_its_maximum() -> None:
+    """SUS-4, SEN-4: a lost sensor does not end the suspension (nothing shows that glucose recovered); the
+    user is told by the sensor alarm; the suspension ends at its maximum and basal resumes."""
     pump = _lgs_pump()
     pump.glucose(THRESHOLD - 5)
-    results = pump.ticks(C.glucose_max_age_ticks + 1)
+    results = pump.ticks(C.lgs_max_ticks)
     ended = [(i + 1, n.a) for i, r in enumerate(results) for n in notices(r, NoticeKind.LGS_ENDED)]
-    assert ended == [(C.glucose_max_age_ticks + 1, LgsEnd.SENSOR_LOST)]
+    assert ended == [(C.lgs_max_ticks, LgsEnd.MAX_DURATION)]
+    assert per_tick(results[: C.lgs_max_ticks - 1]) == [0] * (C.lgs_max_ticks - 1)
     assert pump.mode == Mode.DELIVERING
     assert pump.state.alarms[AlarmKind.SENSOR_UNAVAILABLE] == AlarmStatus.ACTIVE
     assert per_tick(pump.ticks(3)) == [1, 1, 1]

@@ -11,13 +11,13 @@ delivered twice.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
 
 from kernel.commands import Alarm, Deliver, Notice
 from kernel.events import TempKind
+from kernel.state import field_names, is_record
 from kernel.units import (
     ACC_UNITS_PER_PULSE,
     mu_from_pulses,
@@ -30,10 +30,10 @@ from tests.helpers import C, delivering_pump, flat_settings, per_tick, quiet_set
 
 def _numbers(value: Any, path: str = "state") -> list[tuple[str, Any]]:
     """Every leaf of a dataclass/tuple tree, with its path."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if is_record(value):
         out: list[tuple[str, Any]] = []
-        for f in dataclasses.fields(value):
-            out += _numbers(getattr(value, f.name), f"{path}.{f.name}")
+        for name in field_names(value):
+            out += _numbers(getattr(value, name), f"{path}.{name}")
         return out
     if isinstance(value, tuple):
         out = []

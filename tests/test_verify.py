@@ -14,7 +14,6 @@ every step it ran passed.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import pathlib
 from typing import Any
@@ -25,6 +24,7 @@ from kernel import core
 from kernel import events as ev
 from kernel.handling import Handled
 from kernel.reasons import Reason
+from kernel.state import evolve
 from proofs.obligations import all_obligations
 from pumpkernel import cli, verify
 from pumpkernel.evidence import write_bundle
@@ -45,7 +45,7 @@ def _max_bolus_off_by_one(original: Any) -> Any:
             (whole <= s.settings.max_bolus_pulses + 1, reason) if reason == Reason.ABOVE_MAX_BOLUS else (holds, reason)
             for holds, reason in handled.checks
         )
-        return dataclasses.replace(handled, checks=checks)
+        return evolve(handled, checks=checks)
 
     return broken
 

@@ -7,7 +7,7 @@ once; the property-based attacker is in ``test_channel_attacks.py``.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -48,6 +48,7 @@ from kernel import events as ev
 from kernel.commands import Notice, NoticeKind
 from kernel.events import Source, TempKind
 from kernel.reasons import Reason
+from kernel.state import evolve
 from kernel.step import step
 from tests.adapters.conftest import C, Rig, rig, settings
 
@@ -188,7 +189,7 @@ def test_message_round_trip_and_fixed_sizes() -> None:
     assert not isinstance(decoded, Refusal)
     assert decoded[0] == message and decoded[1] == encode_body(message)
     assert len(data) == HEADER.size + 9 + MAC_BYTES
-    assert len(seal(replace(message, command=Command.SUSPEND, payload=()), bytes(32))) == HEADER.size + MAC_BYTES
+    assert len(seal(evolve(message, command=Command.SUSPEND, payload=()), bytes(32))) == HEADER.size + MAC_BYTES
 
 
 def _forms() -> dict[Refusal, bytes]:
@@ -246,19 +247,19 @@ def test_every_channel_refusal_reason_is_reached_and_logged() -> None:
     expect(second, Refusal.REPLAYED)
     expect(first, Refusal.OUT_OF_ORDER)
     lk.shell.advance_to(lk.shell.now + 10)
-    stale = seal(replace(phone.message(Command.SUSPEND, ()), issued_tick=0, expires_tick=5), phone.key)
+    stale = seal(evolve(phone.message(Command.SUSPEND, ()), issued_tick=0, expires_tick=5), phone.key)
     expect(stale, Refusal.EXPIRED)
-    future = seal(replace(phone.message(Command.SUSPEND, ()), issued_tick=12, expires_tick=13), phone.key)
+    future = seal(evolve(phone.message(Command.SUSPEND, ()), issued_tick=12, expires_tick=13), phone.key)
     expect(future, Refusal.FUTURE_DATED)
-    too_long = seal(replace(phone.message(Command.SUSPEND, ()), issued_tick=10, expires_tick=16), phone.key)
+    too_long = seal(evolve(phone.message(Command.SUSPEND, ()), issued_tick=10, expires_tick=16), phone.key)
     expect(too_long, Refusal.LIFETIME_INVALID)
-    backwards = seal(replace(phone.message(Command.SUSPEND, ()), issued_tick=10, expires_tick=9), phone.key)
+    backwards = seal(evolve(phone.message(Command.SUSPEND, ()), issued_tick=10, expires_tick=9), phone.key)
     expect(backwards, Refusal.LIFETIME_INVALID)
     expect(
-        seal(replace(phone.message(Command.SUSPEND, ()), source=Source.CONTROLLER), phone.key),
+        seal(evolve(phone.message(Command.SUSPEND, ()), source=Source.CONTROLLER), phone.key),
         Refusal.SOURCE_NOT_ALLOWED,
     )
-    expect(seal(replace(phone.message(Command.SUSPEND, ()), source=Source.USER), phone.key), Refusal.SOURCE_NOT_ALLOWED)
+    expect(seal(evolve(phone.message(Command.SUSPEND, ()), source=Source.USER), phone.key), Refusal.SOURCE_NOT_ALLOWED)
     lk.store.fail = True
     expect(phone.suspend(), Refusal.NOT_SAVED)
     lk.store.fail = False

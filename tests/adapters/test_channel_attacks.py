@@ -22,7 +22,6 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -44,6 +43,7 @@ from adapters.channel import (
 )
 from adapters.persistence import MemoryStore
 from kernel.events import CancelTarget, Source, TempKind
+from kernel.state import evolve
 from kernel.step import step
 from tests.adapters.conftest import C, rig, settings
 from tests.adapters.test_channel import LOOP, OTHER_PUMP, PHONE, PUMP, Link, link, pair_device
@@ -302,7 +302,7 @@ def _with_payload(message: Message, values: list[int]) -> Message:
     sizes = {Command.BOLUS: 3, Command.CANCEL_BOLUS: 1, Command.TEMP_BASAL: 3}
     count = sizes.get(message.command, 0)
     payload = tuple(v % 256 if (message.command is not Command.BOLUS and i == 0) else v for i, v in enumerate(values))
-    return replace(message, payload=payload[:count])
+    return evolve(message, payload=payload[:count])
 
 
 @SETTINGS
@@ -326,9 +326,9 @@ def test_forgeries_with_random_keys_or_another_devices_key_are_refused(
     for message, values, key in forgeries:
         forged = _with_payload(message, values)
         candidates.append(seal(forged, key))
-        impostor = replace(forged, pump_id=PUMP, device_id=PHONE, seq=max(1, forged.seq))
+        impostor = evolve(forged, pump_id=PUMP, device_id=PHONE, seq=max(1, forged.seq))
         candidates.append(seal(impostor, lk.loop.key))  # an insider with another device's key
-        candidates.append(seal(replace(impostor, device_id=LOOP), lk.phone.key))
+        candidates.append(seal(evolve(impostor, device_id=LOOP), lk.phone.key))
     attack(lk, "forge", candidates)
 
 

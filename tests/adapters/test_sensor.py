@@ -1,10 +1,24 @@
-"""The CGM adapter: units and quirks here, validity in the kernel (SEN-1..4)."""
+"""The CGM adapter: units, quirks and named error states here, validity in the kernel (SEN-1..5)."""
 
 from __future__ import annotations
 
 import math
 
-from adapters.sensor import CgmError, CgmInput, CgmSample, GlucoseUnit, SimulatedCgm
+import pytest
+
+from adapters.sensor import (
+    DEXCOM_ALGORITHM_STATES,
+    LEGACY_ERROR_BELOW_MGDL,
+    LEGACY_ERROR_VALUES,
+    STATUS_OF_ERROR,
+    CgmError,
+    CgmInput,
+    CgmSample,
+    GlucoseUnit,
+    SimulatedCgm,
+    dexcom_state_error,
+    legacy_value_error,
+)
 from kernel import events as ev
 from kernel.events import GlucoseStatus
 from kernel.modes import Mode
@@ -19,13 +33,68 @@ def test_mgdl_and_mmoll_values() -> None:
     assert reading.mgdl == 99 and reading.measured_tick == 15
 
 
-def test_low_and_high_are_just_outside_the_valid_range() -> None:
+def test_low_and_high_come_only_from_the_sensors_own_indication() -> None:
+    """SEN-5: the sensor's "LOW"/"HIGH" become the statuses LOW/HIGH; a number below the range stays a number
+    (the kernel refuses it as out of range), never a LOW."""
     cgm = CgmInput(C)
     (low,) = cgm.events([CgmSample(60, "LOW")], 1)
     (high,) = cgm.events([CgmSample(120, "high")], 2)
-    assert low.mgdl == C.glucose_min_mgdl - 1 and low.status == GlucoseStatus.OK
-    assert high.mgdl == C.glucose_max_mgdl + 1 and high.status == GlucoseStatus.OK
+    (small,) = cgm.events([CgmSample(180, 25.0)], 3)
+    assert low.status == GlucoseStatus.LOW and high.status == GlucoseStatus.HIGH
+    assert (small.mgdl, small.status) == (25, GlucoseStatus.OK)
     assert cgm.counters.lows == 1 and cgm.counters.highs == 1
+
+
+def test_low_with_an_error_state_is_an_error() -> None:
+    """SEN-5: a "LOW" sent while the sensor reports an error state is that error, not a LOW."""
+    cgm = CgmInput(C)
+    (reading,) = cgm.events([CgmSample(60, "LOW", error=CgmError.WARM_UP)], 1)
+    assert reading.status == GlucoseStatus.WARM_UP
+
+
+@pytest.mark.parametrize("raw", sorted(DEXCOM_ALGORITHM_STATES))
+def test_every_dexcom_algorithm_state_is_named(raw: int) -> None:
+    """SEN-5: each transmitter state maps to a named status; only "okay" lets the value through as glucose."""
+    name, error = DEXCOM_ALGORITHM_STATES[raw]
+    cgm = CgmInput(C)
+    (reading,) = cgm.events([CgmSample(60, 120.0, error=dexcom_state_error(raw))], 1)
+    assert dexcom_state_error(raw) is error
+    if name == "okay":
+        assert reading.status == GlucoseStatus.OK
+    else:
+        assert reading.status == STATUS_OF_ERROR[error] != GlucoseStatus.OK
+    assert dexcom_state_error(0xEE) is CgmError.SENSOR_ERROR  # an unknown state byte
+
+
+@pytest.mark.parametrize("value", range(0, LEGACY_ERROR_BELOW_MGDL + 2))
+def test_legacy_error_values_are_never_glucose(value: int) -> None:
+    """SEN-5: a legacy receiver's value below 39 is an error code (named where known), never a glucose."""
+    error = legacy_value_error(value)
+    if value >= LEGACY_ERROR_BELOW_MGDL:
+        assert error is CgmError.NONE
+    else:
+        assert error is not CgmError.NONE
+        assert error is LEGACY_ERROR_VALUES.get(value, ("", CgmError.SENSOR_ERROR))[1]
+        cgm = CgmInput(C)
+        (reading,) = cgm.events([CgmSample(60, float(value), error=error)], 1)
+        assert reading.status != GlucoseStatus.OK
+
+
+@pytest.mark.parametrize("error", list(CgmError))
+def test_every_named_error_reaches_the_kernel_as_its_status(error: CgmError) -> None:
+    """SEN-5: the kernel gets every error state by name and, with a fresh low reading in hand, an error
+    report keeps the suspension (SEN-4)."""
+    r = rig(therapy=settings(lgs_enabled=True))
+    r.ticks(3)
+    cgm = CgmInput(C)
+    for event in cgm.events([CgmSample(r.shell.now * 60, 60.0)], r.shell.now):
+        r.shell.submit(event)
+    assert r.shell.state.mode == Mode.LGS_SUSPENDED
+    r.ticks(1)
+    (report,) = cgm.events([CgmSample(r.shell.now * 60, 300.0, error=error)], r.shell.now)
+    assert report.status == STATUS_OF_ERROR[error]
+    r.shell.submit(report)
+    assert r.shell.state.mode == Mode.LGS_SUSPENDED
 
 
 def test_error_codes_and_garbage_become_sensor_status() -> None:
@@ -70,7 +139,7 @@ def test_a_low_reading_suspends_through_the_kernel() -> None:
     r.ticks(3)
     for event in cgm.events([CgmSample(r.shell.now * 60, "LOW")], r.shell.now):
         r.shell.submit(event)
-    assert r.shell.state.mode == Mode.LGS_SUSPENDED  # SEN-4: LOW is evidence of a low
+    assert r.shell.state.mode == Mode.LGS_SUSPENDED  # SEN-5: the sensor's LOW is a low
 
 
 def test_simulated_cgm_noise_dropouts_backfill_duplicates() -> None:
