@@ -131,7 +131,7 @@ def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpS
     request = cls in REQUEST_EVENTS
     known = False
     full = False
-    original = 0
+    fresh_decision = decided
     if request:
         known, original = recall(s, e.request_id, logic)
         full = memory_full(c, s, logic)
@@ -163,7 +163,10 @@ def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpS
     if request:
         remembers = logic.all(timing == 0, logic.not_(known), logic.not_(full))
         if remembers is not False:
-            after = after._replace(requests=logic.pick(remembers, remember(s, e.request_id, reason), s.requests))
+            # When it is remembered, the request was decided afresh now: its reason is that decision.
+            after = after._replace(
+                requests=logic.pick(remembers, remember(s, e.request_id, fresh_decision), s.requests)
+            )
     if commits is not True:  # might the event be refused?  (exact in Python, always on a Z3 term)
         refused = NO_EFFECTS._replace(
             reason=reason,

@@ -84,6 +84,21 @@ def on_motor_report(c: PumpConfig, s: PumpState, e: MotorReport, logic: Logic) -
     return Handled(checks, accepted, fx, edges)
 
 
+def occlusion_evidence(
+    c: PumpConfig, m: MotorState, shortfall_pulses: int, pressure_kpa: int, logic: Logic
+) -> tuple[int, int, bool]:
+    """The occlusion evidence after a report: (undisplaced pulses, high-pressure samples in a row, occluded).
+
+    Shortfall accumulates while reports keep falling short; pressure samples at
+    or above the threshold count in a row.  Either reaching its threshold is an
+    occlusion (OCC-1).
+    """
+    undisplaced = logic.ite(shortfall_pulses > 0, m.undisplaced_pulses + shortfall_pulses, 0)
+    high = logic.ite(pressure_kpa >= c.occlusion_pressure_kpa, m.high_pressure_samples + 1, 0)
+    occluded = logic.either(high >= c.occlusion_consecutive_samples, undisplaced >= c.occlusion_undisplaced_pulses)
+    return undisplaced, high, occluded
+
+
 def watchdog(
     c: PumpConfig, s: PumpState, fx: Effects, logic: Logic
 ) -> tuple[PumpState, Effects, tuple[tuple[Condition, bool], ...]]:

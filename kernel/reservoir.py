@@ -35,6 +35,11 @@ from kernel.reasons import Reason
 from kernel.state import MotorState, PumpState, ReservoirState
 
 
+def draw(r: ReservoirState, pulses: int) -> ReservoirState:
+    """The reservoir after ``pulses`` are commanded from it, whatever their purpose (RES-1, RES-3)."""
+    return ReservoirState(r.pulses - pulses, r.prime_used_pulses, r.set_age_ticks)
+
+
 def _motor_idle(s: PumpState, logic: Logic) -> tuple[Check, Check]:
     return (
         (logic.not_(s.motor.uncertain), Reason.DELIVERY_UNCERTAIN),
@@ -78,7 +83,7 @@ def _motor_step(s: PumpState, pulses: int, prime_used: int, set_age: int, logic:
     m = s.motor
     seq = m.seq + logic.ite(pulses > 0, 1, 0)
     motor = MotorState(seq, pulses, 0, m.uncertain, m.undisplaced_pulses, m.high_pressure_samples)
-    reservoir = ReservoirState(s.reservoir.pulses - pulses, prime_used, set_age)
+    reservoir = draw(s.reservoir, pulses)._replace(prime_used_pulses=prime_used, set_age_ticks=set_age)
     totals = s.totals._replace(prime_pulses=s.totals.prime_pulses + pulses)
     return s._replace(motor=motor, reservoir=reservoir, totals=totals), seq
 

@@ -54,6 +54,7 @@ from kernel.logic import Logic
 from kernel.modes import Mode
 from kernel.motor import watchdog
 from kernel.reasons import StopCause
+from kernel.reservoir import draw
 from kernel.sensing import reading_fresh
 from kernel.state import BasalState, BolusState, MotorState, PumpState, ReservoirState, Timers, Totals
 from kernel.units import CPPH_PER_PPH, TICKS_PER_DAY
@@ -126,12 +127,16 @@ def _sensor_fall_back(c: PumpConfig, s: PumpState, fx: Effects, logic: Logic) ->
     return end_temp(s, fx, fall_back, StopCause.SENSOR_LOST, logic)
 
 
+def motor_ready(m: MotorState, logic: Logic) -> bool:
+    """The motor may take a new command: the last one is answered and delivery is certain (DLV-1, DLV-2)."""
+    return logic.both(m.pending_pulses == 0, logic.not_(m.uncertain))
+
+
 def _deliver(c: PumpConfig, s: PumpState, fx: Effects, missed: bool, logic: Logic) -> tuple[PumpState, Effects]:
     m = s.motor
     gate = logic.all(
         s.mode == Mode.DELIVERING,
-        m.pending_pulses == 0,
-        logic.not_(m.uncertain),
+        motor_ready(m, logic),
         logic.not_(missed),
         logic.not_(high_alarm_active(s.alarms, logic)),
     )
@@ -207,7 +212,7 @@ def _deliver(c: PumpConfig, s: PumpState, fx: Effects, missed: bool, logic: Logi
         record(s.windows, pulses),
         BasalState(acc, ba.temp_kind, ba.temp_value, ba.temp_remaining_ticks, ba.temp_source),
         bolus,
-        ReservoirState(r.pulses - pulses, r.prime_used_pulses, r.set_age_ticks),
+        draw(r, pulses),
         MotorState(seq, pulses, 0, m.uncertain, m.undisplaced_pulses, m.high_pressure_samples),
         s.glucose,
         s.timers,

@@ -40,7 +40,6 @@ from kernel.config import PumpConfig, structural_checks
 from kernel.events import Source, TempKind
 from kernel.logic import PY, Logic, total
 from kernel.modes import STOPPED_MODES, SUSPENDED_MODES, Mode, is_one_of
-from kernel.reasons import Reason
 from kernel.settings import settings_checks
 from kernel.state import PumpState
 from kernel.units import (
@@ -333,18 +332,17 @@ def _alarm_raised(c: PumpConfig, s: PumpState, L: Logic) -> Any:
     return L.all(*parts)
 
 
-def _requests(c: PumpConfig, s: PumpState, L: Logic) -> Any:
-    r = s.requests
-    parts = []
-    for k in range(REQUEST_SLOTS):
-        parts.append(r.ids[k] >= 0)
-        parts.append(r.ticks[k] >= 0)
-        parts.append(r.ticks[k] <= s.now_ticks)
-        parts.append(r.outcomes[k] >= 0)
-        parts.append(r.outcomes[k] <= max(Reason))
-        if k + 1 < REQUEST_SLOTS:
-            parts.append(r.ticks[k] >= r.ticks[k + 1])
-    return L.all(*parts)
+def _request_ids(c: PumpConfig, s: PumpState, L: Logic) -> Any:
+    return L.all(*(request_id >= 0 for request_id in s.requests.ids))
+
+
+def _request_ticks(c: PumpConfig, s: PumpState, L: Logic) -> Any:
+    return L.all(*(L.both(tick >= 0, tick <= s.now_ticks) for tick in s.requests.ticks))
+
+
+def _request_order(c: PumpConfig, s: PumpState, L: Logic) -> Any:
+    ticks = s.requests.ticks
+    return L.all(*(ticks[k] >= ticks[k + 1] for k in range(REQUEST_SLOTS - 1)))
 
 
 def _totals(c: PumpConfig, s: PumpState, L: Logic) -> Any:
@@ -463,12 +461,9 @@ INVARIANTS: tuple[Invariant, ...] = (
         "While the pump is stopped, suspended by glucose or uncertain, its alarm is raised.",
         _alarm_raised,
     ),
-    Invariant(
-        "INV-REQUESTS",
-        ("BOL-5",),
-        "The request memory holds IDs, ticks no later than now and newest first, and reason codes.",
-        _requests,
-    ),
+    Invariant("INV-REQ-IDS", ("BOL-5",), "Remembered request IDs are non-negative (0: an empty slot).", _request_ids),
+    Invariant("INV-REQ-TICKS", ("BOL-5",), "Every remembered request was answered at a tick no later than now.", _request_ticks),
+    Invariant("INV-REQ-ORDER", ("BOL-5",), "The request memory is newest first.", _request_order),
     Invariant("INV-TOTALS", ("BAS-2", "RES-3"), "Lifetime counters are non-negative.", _totals),
 )
 """Every invariant, ``INV-SHAPE`` first."""

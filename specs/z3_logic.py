@@ -53,6 +53,8 @@ class Z3Logic:
     def __init__(self, record: bool = False) -> None:
         self.recording = record
         self.side_conditions: list[tuple[str, Any]] = []
+        self.definitions: list[Any] = []
+        """``b == condition`` for each named pick condition (see ``pick``); true by definition."""
 
     def _need(self, name: str, condition: Any) -> None:
         if self.recording and is_term(condition):
@@ -70,6 +72,12 @@ class Z3Logic:
     def pick(self, cond: Any, then: T, other: T) -> T:
         if not is_term(cond):
             return then if cond else other
+        if self.recording and (isinstance(then, tuple) and then is not other) and not z3.is_const(cond):
+            # A record or tuple picked on a large condition: name the condition once (``b == cond``), so every
+            # leaf's ite shares one Boolean the solver can split on.  Equivalent: the definition is asserted.
+            named = z3.Bool(f"pick!{len(self.definitions)}")
+            self.definitions.append(named == cond)
+            cond = named
         return self._pick(cond, then, other)  # type: ignore[no-any-return]
 
     def _pick(self, cond: Any, then: Any, other: Any) -> Any:

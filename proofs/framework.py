@@ -1,0 +1,243 @@
+"""Proof obligations, how each is run with Z3, and what a result means.
+
+Theory of operation
+-------------------
+An ``Obligation`` is one Z3 query over an arbitrary configuration that
+satisfies the structural rules (``kernel.config.structural_checks``) and,
+for step obligations, an arbitrary state satisfying every invariant
+(``specs.invariants``) and an arbitrary event of one class.  For a *proof*
+the hypotheses with the negated goal must be unsatisfiable; for a *witness*
+(non-vacuity) the hypotheses with the goal must be satisfiable.  Any other
+answer, ``unknown`` and running out of budget included, is a failure: it
+proves nothing and catches nothing.
+
+Each obligation says what it is about:
+
+* ``observes``: the outputs of the step it constrains: ``deliver`` (the motor
+  command: pulses, purpose, basal and bolus parts), ``alarm``, ``notice``,
+  ``outcome`` (accepted or the refusal's reason).  An obligation that
+  observes nothing constrains only internal bookkeeping (an invariant, a
+  refinement step); a requirement is *proved* only by obligations that
+  observe what the pump commands (EVD-1, ``proofs.report``);
+* ``assumes``: what it takes for granted beyond the structural configuration
+  rules and the invariants (which every obligation assumes, and whose own
+  proofs are the ``INIT``/``CONS`` obligations);
+* ``premise``: for a conditional property, the condition under which it says
+  something.  The runner checks that the premise can hold together with the
+  hypotheses (a separate satisfiability query): a property whose premise can
+  never hold proves nothing and is reported *vacuous*, which fails it.
+
+Budgets are Z3 resource units (``rlimit``) at ``RLIMIT_UNITS_PER_SECOND``, so
+a busy machine cannot turn a proof into ``unknown``; a wall-clock limit of
+``WALL_FACTOR`` times the budget stays as a backstop.  Hypotheses are tracked
+(``assert_and_track``) so the unsat core names the configuration rules and
+invariants a proof used.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import z3
+
+from proofs.slicing import Slicer, split_goal
+
+RLIMIT_UNITS_PER_SECOND = 15_000_000
+"""Z3 resource units per second of solving, measured on the project's 2-core machine (10 to 18 million a second
+over the slowest obligations of the previous suite)."""
+
+WALL_FACTOR = 10
+"""The wall-clock backstop, as a multiple of the budget."""
+
+DEFAULT_BUDGET_S = 60.0
+"""Seconds of budget per obligation (in resource units, see above)."""
+
+OBSERVABLES = ("deliver", "alarm", "notice", "outcome")
+"""What a step emits: the motor command, alarms, notices, and the outcome."""
+
+
+@dataclass
+class Query:
+    """What an obligation asks Z3.
+
+    ``goal`` may be a list of named goals (a conjunction): each is checked in
+    turn on one incremental solver (push, negated goal, check, pop), which
+    keeps every query small; the obligation is proved only if every one is.
+    """
+
+    tracked: list[tuple[str, Any]]
+    plain: list[Any]
+    goal: Any
+    premise: Any | None = None
+    witness: bool = False
+    step: Any | None = None
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One proof obligation (see module docstring)."""
+
+    id: str
+    family: str
+    kind: str
+    requirements: tuple[str, ...]
+    statement: str
+    build: Callable[[Any], Query] = field(repr=False, compare=False)
+    observes: tuple[str, ...] = ()
+    assumes: tuple[str, ...] = ()
+    event: str | None = None
+    """The event class whose symbolic step the query uses (its name), for partitioning the work."""
+    budget_s: float = DEFAULT_BUDGET_S
+
+
+@dataclass
+class Result:
+    """The outcome of one obligation."""
+
+    obligation: Obligation
+    status: str
+    """``proved``, ``failed``, ``unknown`` or ``vacuous``."""
+    seconds: float
+    used: list[str] = field(default_factory=list)
+    premise: str = "none"
+    """``satisfiable``, ``none`` (unconditional) or ``vacuous``."""
+    detail: str = ""
+    counterexample: dict[str, Any] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "proved"
+
+
+def _solver(budget_s: float) -> z3.Solver:
+    solver = z3.Solver()
+    solver.set("rlimit", int(budget_s * RLIMIT_UNITS_PER_SECOND))
+    solver.set("timeout", int(budget_s * 1000 * WALL_FACTOR))
+    return solver
+
+
+SLICE_BUDGET_S = 5.0
+"""Budget of one sliced attempt (``proofs.slicing``); the full query keeps the obligation's budget."""
+
+
+def _goals(query: Query) -> list[tuple[str, Any]]:
+    return list(query.goal) if isinstance(query.goal, list) else [("goal", query.goal)]
+
+
+def _prove_sliced(slicer: Slicer, goal: Any) -> list[str] | None:
+    """The labels used if a slice of the hypotheses proves ``goal``, else ``None`` (see ``proofs.slicing``)."""
+    solver = _solver(min(SLICE_BUDGET_S, DEFAULT_BUDGET_S))
+    solver.set("unsat_core", True)
+    labels: dict[str, str] = {}
+    for index, (label, formula) in enumerate(slicer.slice(goal)):
+        literal = z3.Bool(f"slice::{index}")
+        labels[str(literal)] = label
+        solver.assert_and_track(formula, literal)
+    solver.add(z3.Not(goal))
+    if solver.check() == z3.unsat:
+        return sorted({labels[str(lit)] for lit in solver.unsat_core()} - {"plain"})
+    return None
+
+
+def _check(query: Query, budget_s: float) -> tuple[Any, z3.Solver | None, list[str], str]:
+    """Returns (answer, the solver of a failed or unknown goal, labels used, the name of that goal)."""
+    if query.witness:
+        solver = _solver(budget_s)
+        for _, formula in query.tracked:
+            solver.add(_bool(formula))
+        for formula in query.plain:
+            solver.add(_bool(formula))
+        solver.add(_bool(query.goal))
+        return solver.check(), solver, [], ""
+    slicer = Slicer([(label, _bool(f)) for label, f in query.tracked], [_bool(f) for f in query.plain])
+    used: set[str] = set()
+    full: z3.Solver | None = None
+    labels: dict[str, str] = {}
+    for name, goal in _goals(query):
+        for part in split_goal(_bool(goal)):
+            sliced = _prove_sliced(slicer, part)
+            if sliced is not None:
+                used.update(sliced)
+                continue
+            if full is None:
+                full = _solver(budget_s)
+                full.set("unsat_core", True)
+                for label, formula in query.tracked:
+                    literal = z3.Bool(f"track::{label}")
+                    labels[str(literal)] = label
+                    full.assert_and_track(_bool(formula), literal)
+                for formula in query.plain:
+                    full.add(_bool(formula))
+            full.push()
+            full.add(z3.Not(part))
+            answer = full.check()
+            if answer != z3.unsat:
+                return answer, full, [], name
+            used.update(labels[str(lit)] for lit in full.unsat_core())
+            full.pop()
+    return z3.unsat, full, sorted(used), ""
+
+
+def _premise_satisfiable(query: Query, budget_s: float) -> Any:
+    solver = _solver(budget_s)
+    for _, formula in query.tracked:
+        solver.add(_bool(formula))
+    for formula in query.plain:
+        solver.add(_bool(formula))
+    solver.add(_bool(query.premise))
+    return solver.check()
+
+
+def _bool(value: Any) -> Any:
+    return z3.BoolVal(value) if isinstance(value, bool) else value
+
+
+def run_query(obligation: Obligation, query: Query, describe: Callable[[Query, Any], dict[str, Any]]) -> Result:
+    """Run one built query (see module docstring); ``describe`` turns a model into a counterexample."""
+    started = time.perf_counter()
+    answer, solver, core, failing_goal = _check(query, obligation.budget_s)
+    if answer == z3.unknown:
+        reason = solver.reason_unknown() if solver is not None else "unknown"
+        detail = reason + (f" (goal {failing_goal})" if failing_goal else "")
+        return Result(obligation, "unknown", time.perf_counter() - started, detail=detail)
+    if query.witness:
+        status = "proved" if answer == z3.sat else "failed"
+        detail = "witness found" if answer == z3.sat else "no state satisfies it: vacuous"
+        return Result(obligation, status, time.perf_counter() - started, detail=detail)
+    if answer == z3.sat:
+        assert solver is not None
+        return Result(
+            obligation,
+            "failed",
+            time.perf_counter() - started,
+            detail=f"goal {failing_goal} does not hold" if failing_goal else "",
+            counterexample=describe(query, solver.model()),
+        )
+    used = core
+    premise = "none"
+    if query.premise is not None:
+        found = _premise_satisfiable(query, obligation.budget_s)
+        if found == z3.sat:
+            premise = "satisfiable"
+        elif found == z3.unsat:
+            return Result(
+                obligation,
+                "vacuous",
+                time.perf_counter() - started,
+                used=used,
+                premise="vacuous",
+                detail="its premise can never hold",
+            )
+        else:
+            return Result(
+                obligation,
+                "unknown",
+                time.perf_counter() - started,
+                used=used,
+                premise="unknown",
+                detail="premise check: unknown",
+            )
+    return Result(obligation, "proved", time.perf_counter() - started, used=used, premise=premise)

@@ -1,0 +1,124 @@
+"""Cone-of-influence slicing: prove a goal from only the hypotheses that can matter to it.
+
+Theory of operation
+-------------------
+Every step obligation assumes the whole invariant set (a few thousand facts:
+the request memory alone has 600 slots) although most goals are about a
+handful of state fields.  A solver given all of them can spend minutes where
+the relevant facts settle the goal in milliseconds.
+
+Dropping hypotheses only makes a query *harder* to prove: if the goal follows
+from a subset of the hypotheses, it follows from all of them.  So the runner
+first tries a *slice*: the hypotheses' conjuncts that share a constant with
+the goal, and those that share a constant with them (two rounds), leaving out
+the definitions of named pick conditions (``specs.z3_logic``), whose Booleans
+are then free: again only weaker.  If the slice proves the goal (unsat), that
+is a proof of the full query; its unsat core names the conjuncts used.  If
+not (a model, or unknown), the runner runs the full query; a slice is never
+taken as a counterexample.  A goal that is a large conjunction is split into
+its conjuncts, each proved on its own slice: the same conjunction.
+
+Units: none.  Trusted base: Z3 and this argument (weakening a query cannot
+turn an unprovable goal into a proved one).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import z3
+
+SPLIT_ABOVE = 8
+"""A conjunctive goal with more conjuncts than this is proved conjunct by conjunct."""
+
+
+def _constants(term: Any, memo: dict[int, frozenset[str]]) -> frozenset[str]:
+    """Names of the uninterpreted constants in ``term`` (memoised by AST id: terms share structure)."""
+    stack: list[tuple[Any, bool]] = [(term, False)]
+    while stack:
+        node, expanded = stack.pop()
+        key = node.get_id()
+        if key in memo:
+            continue
+        if z3.is_const(node) and node.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            memo[key] = frozenset((node.decl().name(),))
+            continue
+        children = node.children()
+        if expanded:
+            found: set[str] = set()
+            for child in children:
+                found |= memo[child.get_id()]
+            memo[key] = frozenset(found)
+        else:
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if child.get_id() not in memo)
+    return memo[term.get_id()]
+
+
+def conjuncts(formula: Any) -> list[Any]:
+    """The top-level conjuncts of a formula (``And`` flattened)."""
+    out: list[Any] = []
+    stack = [formula]
+    while stack:
+        node = stack.pop()
+        if z3.is_and(node):
+            stack.extend(reversed(node.children()))
+        elif z3.is_true(node):
+            continue
+        else:
+            out.append(node)
+    return out
+
+
+_MEMO: dict[int, frozenset[str]] = {}
+"""Constants of every term seen, by AST id (terms of one step are shared by all its obligations)."""
+
+
+class Slicer:
+    """The hypotheses of a query as labelled conjuncts, indexed by the constants they mention."""
+
+    def __init__(self, tracked: list[tuple[str, Any]], plain: list[Any]) -> None:
+        self.memo = _MEMO
+        self.parts: list[tuple[str, Any, frozenset[str]]] = []
+        self.by_constant: dict[str, list[int]] = defaultdict(list)
+        for label, formula in tracked:
+            for part in conjuncts(formula):
+                self._add(label, part)
+        for formula in plain:
+            for part in conjuncts(formula):
+                if not _is_definition(part):
+                    self._add("plain", part)
+
+    def _add(self, label: str, part: Any) -> None:
+        index = len(self.parts)
+        names = _constants(part, self.memo)
+        self.parts.append((label, part, names))
+        for name in names:
+            self.by_constant[name].append(index)
+
+    def slice(self, goal: Any, rounds: int = 2) -> list[tuple[str, Any]]:
+        """The conjuncts within ``rounds`` shared-constant steps of the goal."""
+        frontier = set(_constants(goal, self.memo))
+        chosen: set[int] = set()
+        for _ in range(rounds):
+            new = {index for name in frontier for index in self.by_constant.get(name, ()) if index not in chosen}
+            if not new:
+                break
+            chosen |= new
+            frontier = set().union(*(self.parts[index][2] for index in new)) - frontier
+        return [(self.parts[index][0], self.parts[index][1]) for index in sorted(chosen)]
+
+
+def _is_definition(part: Any) -> bool:
+    """``pick!n == condition``: a named pick condition's definition."""
+    if not z3.is_eq(part):
+        return False
+    left = part.children()[0]
+    return z3.is_const(left) and left.decl().name().startswith("pick!")
+
+
+def split_goal(goal: Any) -> list[Any]:
+    """A large conjunctive goal as its conjuncts; any other goal as itself."""
+    parts = conjuncts(goal)
+    return parts if len(parts) > SPLIT_ABOVE else [goal]
