@@ -128,18 +128,50 @@ def _goals(query: Query) -> list[tuple[str, Any]]:
 
 
 def _prove_sliced(slicer: Slicer, goal: Any) -> list[str] | None:
-    """The labels used if a slice of the hypotheses proves ``goal``, else ``None`` (see ``proofs.slicing``)."""
+    """The labels used if a slice of the hypotheses proves ``goal``, else ``None`` (see ``proofs.slicing``).
+
+    The slice's conjuncts are grouped by label, one tracking literal per label (checked as assumptions), so
+    the unsat core names the hypotheses used at the granularity the report speaks of.
+    """
+    grouped: dict[str, list[Any]] = {}
+    for label, formula in slicer.slice(goal):
+        grouped.setdefault(label, []).append(formula)
     solver = _solver(min(SLICE_BUDGET_S, DEFAULT_BUDGET_S))
-    solver.set("unsat_core", True)
-    labels: dict[str, str] = {}
-    for index, (label, formula) in enumerate(slicer.slice(goal)):
+    literals: dict[int, str] = {}
+    assumptions = []
+    for index, (label, formulas) in enumerate(grouped.items()):
+        if label == "plain":
+            solver.add(*formulas)
+            continue
         literal = z3.Bool(f"slice::{index}")
-        labels[str(literal)] = label
-        solver.assert_and_track(formula, literal)
+        literals[literal.get_id()] = label
+        assumptions.append(literal)
+        solver.add(z3.Implies(literal, fast_and(formulas)))
     solver.add(z3.Not(goal))
-    if solver.check() == z3.unsat:
-        return sorted({labels[str(lit)] for lit in solver.unsat_core()} - {"plain"})
+    if solver.check(*assumptions) == z3.unsat:
+        return sorted({literals[lit.get_id()] for lit in solver.unsat_core()})
     return None
+
+
+def fast_and(formulas: list[Any]) -> Any:
+    """``z3.And`` of Boolean terms through the C API (``z3.And`` re-coerces every argument in Python)."""
+    if len(formulas) == 1:
+        return formulas[0]
+    ctx = formulas[0].ctx
+    array = (z3.Ast * len(formulas))(*(f.as_ast() for f in formulas))
+    return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(formulas), array), ctx)
+
+
+def _parts(goal: Any) -> list[Any]:
+    """A goal's parts to prove one at a time: a large conjunction in chunks of ``CHUNK`` conjuncts."""
+    parts = split_goal(goal)
+    if len(parts) == 1:
+        return parts
+    return [fast_and(parts[i : i + CHUNK]) for i in range(0, len(parts), CHUNK)]
+
+
+CHUNK = 8
+"""Conjuncts of a split goal proved together on the union of their slices (fewer, still small, queries)."""
 
 
 def _check(query: Query, budget_s: float) -> tuple[Any, z3.Solver | None, list[str], str]:
@@ -157,8 +189,12 @@ def _check(query: Query, budget_s: float) -> tuple[Any, z3.Solver | None, list[s
     full: z3.Solver | None = None
     labels: dict[str, str] = {}
     for name, goal in _goals(query):
-        for part in split_goal(_bool(goal)):
+        for part in _parts(_bool(goal)):
             sliced = _prove_sliced(slicer, part)
+            if sliced is None and z3.is_and(part) and len(part.children()) > 1:
+                pieces = [_prove_sliced(slicer, piece) for piece in part.children()]
+                if all(piece is not None for piece in pieces):
+                    sliced = sorted({label for piece in pieces for label in piece or []})
             if sliced is not None:
                 used.update(sliced)
                 continue

@@ -34,7 +34,13 @@ SPLIT_ABOVE = 8
 
 
 def _constants(term: Any, memo: dict[int, frozenset[str]]) -> frozenset[str]:
-    """Names of the uninterpreted constants in ``term`` (memoised by AST id: terms share structure)."""
+    """Names of the uninterpreted constants in ``term`` (memoised by AST id: terms share structure).
+
+    Z3 reuses the id of a freed AST, so every term whose subterms enter the memo is kept alive
+    (``_ALIVE``): a parent holds its children, so their ids stay theirs.
+    """
+    if term.get_id() not in memo:
+        _ALIVE.append(term)
     stack: list[tuple[Any, bool]] = [(term, False)]
     while stack:
         node, expanded = stack.pop()
@@ -71,6 +77,9 @@ def conjuncts(formula: Any) -> list[Any]:
     return out
 
 
+_ALIVE: list[Any] = []
+"""Terms whose ids are in the memo (see ``_constants``)."""
+
 _MEMO: dict[int, frozenset[str]] = {}
 """Constants of every term seen, by AST id (terms of one step are shared by all its obligations)."""
 
@@ -100,13 +109,15 @@ class Slicer:
     def slice(self, goal: Any, rounds: int = 2) -> list[tuple[str, Any]]:
         """The conjuncts within ``rounds`` shared-constant steps of the goal."""
         frontier = set(_constants(goal, self.memo))
+        seen = set(frontier)
         chosen: set[int] = set()
         for _ in range(rounds):
             new = {index for name in frontier for index in self.by_constant.get(name, ()) if index not in chosen}
             if not new:
                 break
             chosen |= new
-            frontier = set().union(*(self.parts[index][2] for index in new)) - frontier
+            frontier = set().union(*(self.parts[index][2] for index in new)) - seen
+            seen |= frontier
         return [(self.parts[index][0], self.parts[index][1]) for index in sorted(chosen)]
 
 
