@@ -24,6 +24,11 @@ from specs.z3_logic import Z3Logic
 
 FAMILY = "invariants"
 
+WEAKENINGS: tuple[Any, ...] = ()
+"""Planted defects for the induction are in the families whose properties they break."""
+
+SCOPE: dict[str, str] = {}
+
 
 def _initiation(index: int) -> Any:
     def build(ctx: Context) -> Query:
