@@ -44,7 +44,7 @@ from kernel.commands import NO_EFFECTS, NoticeKind, notice
 from kernel.config import PumpConfig
 from kernel.events import BolusRequest, CancelBolus, CancelTarget, Source
 from kernel.handling import Handled, end_bolus, end_extended
-from kernel.iob import iob_pulses
+from kernel.iob import committed_pulses
 from kernel.logic import Logic
 from kernel.reasons import Reason, StopCause
 from kernel.sensing import reading_fresh
@@ -111,11 +111,13 @@ def on_bolus(c: PumpConfig, s: PumpState, e: BolusRequest, logic: Logic) -> Hand
 
 
 def _iob_fits(s: PumpState, whole: int, controller: bool, logic: Logic) -> bool:
-    """Not a controller, or insulin on board plus the request within max IOB (LIM-4)."""
+    """Not a controller, or insulin on board and still to come from running boluses, plus the request, within max
+    IOB (LIM-4)."""
     if controller is False:
         return True
     return logic.either(
-        logic.not_(controller), iob_pulses(s.settings, s.windows, logic) + whole <= s.settings.max_iob_pulses
+        logic.not_(controller),
+        committed_pulses(s.settings, s.windows, s.bolus, logic) + whole <= s.settings.max_iob_pulses,
     )
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from kernel.iob_tables import IOB_PERMILLE
 from kernel.logic import Logic
 from kernel.settings import TherapySettings
-from kernel.state import Windows
+from kernel.state import BolusState, Windows
 
 
 def iob_pulses(st: TherapySettings, w: Windows, logic: Logic) -> int:
@@ -36,3 +36,12 @@ def iob_pulses(st: TherapySettings, w: Windows, logic: Logic) -> int:
             permille = sum([pulses * fraction for pulses, fraction in zip(w.iob_pulses, row) if fraction])
             result = logic.ite(chosen, logic.div_const(permille + 999, 1000), result)
     return result
+
+
+def committed_pulses(st: TherapySettings, w: Windows, b: BolusState, logic: Logic) -> int:
+    """Insulin on board plus what running boluses have still to deliver: what a controller command adds to (LIM-4).
+
+    A controller command is judged against the insulin already given *and* the insulin already promised: an
+    extended bolus still running will be on board soon whatever the controller asks.
+    """
+    return iob_pulses(st, w, logic) + b.remaining_pulses + b.ext_remaining_pulses

@@ -37,7 +37,7 @@ from kernel.commands import NO_EFFECTS
 from kernel.config import PumpConfig
 from kernel.events import CancelTempBasal, Source, TempBasal, TempKind
 from kernel.handling import Handled, end_temp, temp_running
-from kernel.iob import iob_pulses
+from kernel.iob import committed_pulses
 from kernel.logic import Logic
 from kernel.reasons import Reason, StopCause
 from kernel.sensing import reading_fresh
@@ -104,11 +104,13 @@ def on_temp_basal(c: PumpConfig, s: PumpState, e: TempBasal, logic: Logic) -> Ha
 
 
 def _iob_fits(s: PumpState, projected: int, controller: bool, logic: Logic) -> bool:
-    """Not a controller, or insulin on board plus 30 minutes of the temp within max IOB (LIM-4)."""
+    """Not a controller, or insulin on board and still to come from running boluses, plus 30 minutes of the temp,
+    within max IOB (LIM-4)."""
     if controller is False:
         return True
     return logic.either(
-        logic.not_(controller), iob_pulses(s.settings, s.windows, logic) + projected <= s.settings.max_iob_pulses
+        logic.not_(controller),
+        committed_pulses(s.settings, s.windows, s.bolus, logic) + projected <= s.settings.max_iob_pulses,
     )
 
 

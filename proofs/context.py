@@ -24,8 +24,8 @@ from typing import Any
 
 import z3
 
-from kernel import events as ev
 from kernel import commands as emission
+from kernel import events as ev
 from kernel.commands import CommandKind, Effects, Purpose
 from kernel.config import PumpConfig, structural_checks
 from kernel.core import transition
@@ -165,7 +165,7 @@ class Context:
         return list(cached[1])
 
     def initial_state(self) -> PumpState:
-        return initial_state(self.config)  # type: ignore[arg-type]
+        return initial_state(self.config)
 
     def fresh_state(self, prefix: str) -> PumpState:
         return symbolic_state(prefix)
@@ -178,9 +178,7 @@ def build_step(event_class: type, config: PumpConfig, prefix: str) -> Step:
     event = symbolic_event(event_class, prefix + "e")
     after, effects = transition(config, before, event, logic)
     slots = emission.command_slots(effects, logic)
-    return Step(
-        config, before, event, after, effects, slots, tuple(logic.side_conditions), tuple(logic.definitions)
-    )
+    return Step(config, before, event, after, effects, slots, tuple(logic.side_conditions), tuple(logic.definitions))
 
 
 # --- counterexamples ---------------------------------------------------------------------------------------------

@@ -44,7 +44,9 @@ def _consecution(event: str) -> Any:
         st = ctx.step(event)
         logic = Z3Logic()
         goals = [(inv.id, boolean(inv.holds(st.config, st.after, logic))) for inv in INVARIANTS]
-        return Query(ctx.config_hypotheses() + ctx.invariant_hypotheses(st.before), list(st.definitions), goals, step=st)
+        return Query(
+            ctx.config_hypotheses() + ctx.invariant_hypotheses(st.before), list(st.definitions), goals, step=st
+        )
 
     return build
 

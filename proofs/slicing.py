@@ -126,7 +126,7 @@ def _is_definition(part: Any) -> bool:
     if not z3.is_eq(part):
         return False
     left = part.children()[0]
-    return z3.is_const(left) and left.decl().name().startswith("pick!")
+    return bool(z3.is_const(left)) and bool(left.decl().name().startswith("pick!"))
 
 
 def split_goal(goal: Any) -> list[Any]:

@@ -462,7 +462,12 @@ INVARIANTS: tuple[Invariant, ...] = (
         _alarm_raised,
     ),
     Invariant("INV-REQ-IDS", ("BOL-5",), "Remembered request IDs are non-negative (0: an empty slot).", _request_ids),
-    Invariant("INV-REQ-TICKS", ("BOL-5",), "Every remembered request was answered at a tick no later than now.", _request_ticks),
+    Invariant(
+        "INV-REQ-TICKS",
+        ("BOL-5",),
+        "Every remembered request was answered at a tick no later than now.",
+        _request_ticks,
+    ),
     Invariant("INV-REQ-ORDER", ("BOL-5",), "The request memory is newest first.", _request_order),
     Invariant("INV-TOTALS", ("BAS-2", "RES-3"), "Lifetime counters are non-negative.", _totals),
 )
