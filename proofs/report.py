@@ -1,32 +1,34 @@
-"""The proof report: every obligation's result, and every requirement's status.
+"""The proof report: every obligation's result, every planted defect, and every requirement's status (EVD-1).
 
 Theory of operation
 -------------------
-``run_all`` runs every obligation of ``proofs.obligations`` and every
-weakening of ``proofs.weakened`` and returns a ``ProofReport``; ``to_json``
-renders it as data.  A requirement's status is *derived*, never declared:
+``run_all`` runs the suite (``proofs.suite``) and returns a ``ProofReport``;
+``to_json`` renders it as data.  A requirement's status is *derived* from the
+results, never declared:
 
-* ``proved``: at least one proof covers it and every proof covering it
-  passed.  A proof covers a requirement when the obligation names it, or when
-  the obligation is the initiation or consecution of an invariant that names
-  it (an invariant is proved when its initiation and all 18 consecutions are);
-* ``tested``: no proof covers it, but tests name it (``tests/``,
-  ``property_tests/``);
-* ``open``: neither, or a covering proof failed, with the reason.
+* ``proved``: (1) at least one obligation naming the requirement *observes*
+  what the step emits (a ``Deliver`` command, an alarm, a notice, the
+  outcome): an obligation about internal bookkeeping alone never proves a
+  requirement; (2) every obligation naming it passed (``proved``; a premise
+  that can never hold is ``vacuous`` and fails); (3) the induction every
+  obligation assumes passed: every ``INIT``/``CONS`` obligation of the
+  invariants; (4) no planted defect naming the requirement was missed.  The
+  row lists the obligations, what they assume (always: the structural
+  configuration rules, and the invariants, proved inductive) and what they
+  leave out (the families' ``SCOPE``);
+* ``tested``: no obligation observing the step's outputs names it, and tests
+  name it (``tests/``, ``property_tests/``);
+* ``open``: neither, or something of (2) to (4) failed, with the reason.
 
-``SCOPE_NOTES`` records where a proof covers only the kernel's part of a
-requirement and the rest lies with the adapters (and their tests).
-
-The report also lists what the unsat cores used: an invariant or a
-configuration rule that no proof uses is reported, as a requirement that no
-proof uses is.
+``unknown``, timeouts and errors are failures, never passes (EVD-1).  A run
+restricted to some obligations or without the planted defects is
+``partial`` and its report says so; ``ok`` is false for it (EVD-2).
 """
 
 from __future__ import annotations
 
 import pathlib
 import re
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,85 +36,84 @@ from typing import Any
 
 import z3
 
-from proofs.model import Context
-from proofs.obligations import EVENT_CLASSES, all_obligations
-from proofs.run import DEFAULT_TIMEOUT_MS, Result, run_obligation
-from proofs.weakened import WEAKENINGS, WeakeningResult, check_weakening
+from proofs.framework import Obligation
+from proofs.suite import SuiteResult, run
 from specs.invariants import INVARIANTS
 from specs.requirements import REQUIREMENTS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
-SCOPE_NOTES: dict[str, str] = {
-    "CLK-1": "Proved: a replayed missed tick delivers nothing and time moves only by ticks. Detecting missed and "
-    "doubled ticks is the adapter's (tests/adapters).",
-    "OCC-1": "Proved: the report completing the evidence raises the alarm at once. Producing the evidence "
-    "(force or pressure samples, displacement) is the motor adapter's.",
-    "SEC-2": "Proved: a remote bolus is accepted only when switched on, and every bolus start is announced. "
-    "Authenticating the remote is the command channel's (SEC-1).",
-    "SEC-3": "Proved: every bolus and temp basal passes the same checks whatever its source; the channel adds none.",
-    "INP-1": "The kernel's refusals are proved to change nothing; that step never raises is tested and fuzzed.",
-    "DLV-1": "Proved: every command has the next sequence number and is in the returned state. Persisting that "
-    "state before commanding the motor is the persistence adapter's (PER-2).",
-}
+BASE_ASSUMPTIONS = (
+    "the configuration satisfies the structural rules (kernel.config.structural_checks; each proof names those it used)",
+    "the state satisfies the invariants of specs/invariants.py, proved inductive from the initial state "
+    "(INIT/CONS obligations)",
+    "the Z3 meaning of the kernel's logic primitives equals Python's wherever the step calls them "
+    "(tested in property_tests/test_logic_agreement.py; proved in range where the primitives family says so)",
+    "Python runs the kernel's code as written (the interpreter, and Z3 as the solver, are trusted)",
+)
+"""What every obligation takes for granted."""
+
+STEP_OUTSIDE_Z3 = (
+    "kernel.step.step's type check of the event and its turning of command slots into Deliver/Alarm/Notice "
+    "objects and the log entry run in Python only; they are checked by the conformance tests, not proved"
+)
 
 
 @dataclass
 class ProofReport:
-    results: list[Result]
-    weakenings: list[WeakeningResult]
-    seconds: float
+    suite: SuiteResult
     versions: dict[str, str] = field(default_factory=dict)
 
     @property
-    def failures(self) -> list[Result]:
-        return [r for r in self.results if not r.passed]
+    def rows(self) -> list[dict[str, Any]]:
+        return self.suite.rows
 
     @property
-    def missed_weakenings(self) -> list[WeakeningResult]:
-        return [w for w in self.weakenings if not w.caught]
+    def seconds(self) -> float:
+        return self.suite.seconds
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        return [row for row in self.rows if row["result"] != "proved"]
+
+    @property
+    def missed_weakenings(self) -> list[dict[str, Any]]:
+        return [w for w in self.suite.weakenings if w["caught_by"] is None]
+
+    @property
+    def complete(self) -> bool:
+        return self.suite.selection == "all"
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.missed_weakenings
+        return self.complete and not self.failures and not self.missed_weakenings
 
 
 def versions() -> dict[str, str]:
     import platform
+    from importlib.metadata import PackageNotFoundError, version
 
     found = {"python": platform.python_version(), "z3": z3.get_version_string()}
-    try:
-        from importlib.metadata import version
-
-        found["crosshair-tool"] = version("crosshair-tool")
-        found["hypothesis"] = version("hypothesis")
-    except Exception:  # metadata is optional in unusual installs
-        pass
+    for name in ("z3-solver", "crosshair-tool", "hypothesis"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:  # metadata is optional in unusual installs
+            pass
     return found
 
 
 def run_all(
     *,
     weakenings: bool = True,
-    timeout_ms: int = DEFAULT_TIMEOUT_MS,
-    progress: Callable[[str, int, int], None] | None = None,
+    processes: int = 2,
+    select: Callable[[Obligation], bool] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> ProofReport:
-    """Run every obligation (and every weakening unless ``weakenings`` is false)."""
-    started = time.perf_counter()
-    ctx = Context()
-    obligations = all_obligations()
-    results = []
-    for index, obligation in enumerate(obligations):
-        if progress:
-            progress(obligation.id, index, len(obligations))
-        results.append(run_obligation(ctx, obligation, timeout_ms))
-    weakened = []
-    if weakenings:
-        for index, weakening in enumerate(WEAKENINGS):
-            if progress:
-                progress(weakening.id, index, len(WEAKENINGS))
-            weakened.append(check_weakening(weakening))
-    return ProofReport(results, weakened, time.perf_counter() - started, versions())
+    """Run the suite (every obligation, and every planted defect unless ``weakenings`` is false)."""
+    return ProofReport(
+        run(processes=processes, weakenings=weakenings, select=select, progress=progress),
+        versions(),
+    )
 
 
 def tests_naming(requirement_ids: list[str]) -> dict[str, list[str]]:
@@ -128,154 +129,118 @@ def tests_naming(requirement_ids: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def _invariant_status(results: list[Result]) -> dict[str, dict[str, Any]]:
-    by_id = {r.obligation.id: r for r in results}
-    status: dict[str, dict[str, Any]] = {}
+def _induction(report: ProofReport) -> tuple[bool, list[str]]:
+    rows = [r for r in report.rows if r["kind"] in ("initiation", "consecution") and r["family"] == "invariants"]
+    failed = [r["id"] for r in rows if r["result"] != "proved"]
+    return bool(rows) and not failed, failed
+
+
+def _invariants(report: ProofReport) -> dict[str, dict[str, Any]]:
     used: dict[str, int] = defaultdict(int)
-    for r in results:
-        for label in r.used:
+    for row in report.rows:
+        for label in row["used"]:
             used[label] += 1
-    for inv in INVARIANTS:
-        needed = [f"INIT/{inv.id}"] + [f"CONS/{cls.__name__}" for cls in EVENT_CLASSES]
-        proved = all(by_id[name].passed for name in needed if name in by_id)
-        status[inv.id] = {
+    inductive, _ = _induction(report)
+    return {
+        inv.id: {
             "requirements": list(inv.requirements),
             "statement": inv.statement,
-            "inductive": proved,
-            "obligations": needed,
+            "inductive": inductive,
             "used_by_proofs": used.get(inv.id, 0),
         }
-    return status
+        for inv in INVARIANTS
+    }
 
 
 def requirement_statuses(report: ProofReport) -> list[dict[str, Any]]:
-    """Each requirement's derived status and covering obligations (see module docstring)."""
-    invariants = _invariant_status(report.results)
-    covering: dict[str, list[Result]] = defaultdict(list)
-    for r in report.results:
-        if r.obligation.kind in ("initiation", "consecution", "non-vacuity"):
+    """Each requirement's derived status, obligations, assumptions and what is not covered (module docstring)."""
+    covering: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in report.rows:
+        if row["family"] == "invariants":
             continue
-        for rid in r.obligation.requirements:
-            covering[rid].append(r)
-    inv_cover: dict[str, list[str]] = defaultdict(list)
-    for inv_id, info in invariants.items():
-        for rid in info["requirements"]:
-            inv_cover[rid].append(inv_id)
+        for rid in row["requirements"]:
+            covering[rid].append(row)
+    planted: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for w in report.suite.weakenings:
+        for rid in w["requirements"]:
+            planted[rid].append(w)
+    inductive, induction_failed = _induction(report)
     named = tests_naming([req.id for req in REQUIREMENTS])
-    rows = []
+    result = []
     for req in REQUIREMENTS:
-        proofs = covering.get(req.id, [])
-        invs = inv_cover.get(req.id, [])
-        failed = [r.obligation.id for r in proofs if not r.passed]
-        failed += [f"{inv} (not inductive)" for inv in invs if not invariants[inv]["inductive"]]
-        if failed:
-            status, reason = "open", "failed: " + ", ".join(failed[:5])
-        elif proofs or invs:
+        rows = covering.get(req.id, [])
+        observing = [r for r in rows if r["observes"] and r["kind"] != "non-vacuity"]
+        failed = [r["id"] + f" ({r['result']})" for r in rows if r["result"] != "proved"]
+        missed = [w["id"] for w in planted.get(req.id, []) if w["caught_by"] is None]
+        if observing and not failed and not missed and inductive and report.complete:
             status, reason = "proved", ""
+        elif observing or failed:
+            problems = failed[:5] + [f"planted defect {m} not refuted" for m in missed]
+            if not inductive:
+                problems.append("the invariants' induction failed: " + ", ".join(induction_failed[:3]))
+            if not report.complete:
+                problems.append("partial run")
+            status, reason = "open", "; ".join(problems) or "not every obligation ran"
         elif named[req.id]:
-            status, reason = "tested", "no proof obligation states it; tests name it"
+            status = "tested"
+            reason = "no obligation about what the pump commands states it; tests name it"
+            if rows:
+                reason = "only bookkeeping obligations name it; tests name it"
         else:
-            status, reason = "open", "not covered by any proof or test yet"
-        rows.append(
+            status, reason = "open", "not covered by any proof or test"
+        assumed = sorted({a for r in rows for a in r["assumes"]})
+        result.append(
             {
                 "id": req.id,
                 "statement": req.statement,
                 "hazards": list(req.hazards),
                 "status": status,
                 "reason": reason,
-                "scope": SCOPE_NOTES.get(req.id, ""),
-                "obligations": sorted({r.obligation.id for r in proofs}),
-                "invariants": invs,
+                "obligations": [r["id"] for r in rows],
+                "observing_obligations": [r["id"] for r in observing],
+                "observes": sorted({o for r in observing for o in r["observes"]}),
+                "assumptions": list(BASE_ASSUMPTIONS) + assumed if observing else assumed,
+                "not_covered": report.suite.scope.get(req.id, []) + ([STEP_OUTSIDE_Z3] if observing else []),
+                "scope": " ".join(report.suite.scope.get(req.id, [])),
+                "weakenings": [{"id": w["id"], "caught_by": w["caught_by"]} for w in planted.get(req.id, [])],
                 "tests": named[req.id],
                 "added": req.added,
             }
         )
-    return rows
+    return result
 
 
 def to_json(report: ProofReport) -> dict[str, Any]:
     """The report as data (``pumpkernel prove --json``)."""
-    used: dict[str, int] = defaultdict(int)
-    for r in report.results:
-        for label in r.used:
-            used[label] += 1
-    config_rules = sorted({label for r in report.results for label in r.used if label.startswith("CFG:")})
-    invariants = _invariant_status(report.results)
+    invariants = _invariants(report)
+    rows = report.rows
+    slowest = sorted(rows, key=lambda r: -r["seconds"])[:10]
     return {
+        "format": "pumpkernel-proofs/2",
         "tool_versions": report.versions,
         "seconds": round(report.seconds, 3),
+        "processes": report.suite.processes,
+        "selection": report.suite.selection,
+        "complete": report.complete,
+        "families": report.suite.families,
         "summary": {
-            "obligations": len(report.results),
-            "proved": sum(r.passed for r in report.results),
-            "failed": sum(r.status == "failed" for r in report.results),
-            "unknown": sum(r.status == "unknown" for r in report.results),
-            "weakenings": len(report.weakenings),
-            "weakenings_caught": sum(w.caught for w in report.weakenings),
+            "obligations": len(rows),
+            "proved": sum(r["result"] == "proved" for r in rows),
+            "failed": sum(r["result"] == "failed" for r in rows),
+            "unknown": sum(r["result"] == "unknown" for r in rows),
+            "vacuous": sum(r["result"] == "vacuous" for r in rows),
+            "error": sum(r["result"] == "error" for r in rows),
+            "observing": sum(bool(r["observes"]) for r in rows),
+            "weakenings": len(report.suite.weakenings),
+            "weakenings_caught": sum(w["caught_by"] is not None for w in report.suite.weakenings),
         },
-        "obligations": [
-            {
-                "id": r.obligation.id,
-                "kind": r.obligation.kind,
-                "requirements": list(r.obligation.requirements),
-                "statement": r.obligation.statement,
-                "result": r.status,
-                "seconds": round(r.seconds, 4),
-                "used": r.used,
-                "detail": r.detail,
-                "counterexample": _counterexample_json(r),
-            }
-            for r in report.results
-        ],
+        "slowest": [{"id": r["id"], "seconds": r["seconds"]} for r in slowest],
+        "assumptions": list(BASE_ASSUMPTIONS),
+        "not_covered": [STEP_OUTSIDE_Z3],
+        "obligations": rows,
         "invariants": invariants,
         "unused_invariants": [inv for inv, info in invariants.items() if info["used_by_proofs"] == 0],
-        "config_rules_used": config_rules,
-        "weakenings": [
-            {
-                "id": w.weakening.id,
-                "description": w.weakening.description,
-                "caught_by": w.caught_by,
-                "obligations_run": w.obligations_run,
-                "seconds": round(w.seconds, 3),
-            }
-            for w in report.weakenings
-        ],
+        "config_rules_used": sorted({label for r in rows for label in r["used"] if label.startswith("CFG:")}),
+        "weakenings": report.suite.weakenings,
         "requirements": requirement_statuses(report),
     }
-
-
-def _counterexample_json(result: Result) -> dict[str, Any] | None:
-    cx = result.counterexample
-    if cx is None:
-        return None
-    return {
-        "event": repr(cx.event),
-        "changes": [[name, repr(a), repr(b)] for name, a, b in cx.changes],
-        "kernel_agrees": cx.kernel_agrees,
-        "regression": regression_test_source(result),
-    }
-
-
-def regression_test_source(result: Result) -> str:
-    """A pytest module that replays a counterexample step through the real kernel."""
-    cx = result.counterexample
-    if cx is None:
-        return ""
-    name = re.sub(r"\W+", "_", result.obligation.id).strip("_").lower()
-    return (
-        '"""Regression test generated from a failed proof obligation: ' + result.obligation.id + '."""\n\n'
-        "from kernel.alarms import *  # noqa: F403\n"
-        "from kernel.config import PumpConfig\n"
-        "from kernel.events import *  # noqa: F403\n"
-        "from kernel.log import EventLog, LogEntry\n"
-        "from kernel.settings import TherapySettings\n"
-        "from kernel.state import *  # noqa: F403\n"
-        "from kernel.step import step\n"
-        "from proofs.replay import goal_holds\n\n"
-        f"CONFIG = {cx.config!r}\n"
-        f"BEFORE = {cx.before!r}\n"
-        f"EVENT = {cx.event!r}\n\n\n"
-        f"def test_{name}() -> None:\n"
-        f'    """Obligation {result.obligation.id}: {result.obligation.statement}"""\n'
-        "    step(CONFIG, BEFORE, EVENT)  # the real kernel takes the step without raising\n"
-        f"    assert goal_holds({result.obligation.id!r}, CONFIG, BEFORE, EVENT)\n"
-    )

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-import re
 from collections import OrderedDict
+from typing import Any
 
 HELP = "run the Z3 proofs over every valid configuration and print the obligations and requirement statuses"
 
@@ -20,15 +20,13 @@ HELP = "run the Z3 proofs over every valid configuration and print the obligatio
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=pathlib.Path, help="write the full report as JSON to this file")
     parser.add_argument("--full", action="store_true", help="one row per obligation instead of per family")
-    parser.add_argument("--no-weakened", action="store_true", help="skip the weakened-model checks")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds per obligation (default 60)")
-    parser.add_argument(
-        "--write-regressions", type=pathlib.Path, help="write a pytest module per failed obligation into this folder"
-    )
+    parser.add_argument("--no-weakened", action="store_true", help="skip the planted-defect checks (a partial run)")
+    parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--only", default="", help="run only obligations whose id contains this (a partial run)")
 
 
 def family(obligation_id: str) -> str:
-    """Group per-event obligations: 'SAFE/hour-window/Tick' -> 'SAFE/hour-window/*'."""
+    """Group per-event obligations: 'GHOST-CONS/HOUR/Tick' -> 'GHOST-CONS/HOUR/*'."""
     from kernel.events import EVENT_CLASSES
 
     names = {cls.__name__ for cls in EVENT_CLASSES}
@@ -42,51 +40,53 @@ def family(obligation_id: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.progress import Progress
     from rich.table import Table
 
-    from proofs.report import regression_test_source, run_all, to_json
+    from proofs.report import run_all, to_json
 
     console = Console(width=None if Console().is_terminal else 150)
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("proving", total=None)
-
-        def tell(name: str, index: int, count: int) -> None:
-            progress.update(task, description=name, completed=index, total=count)
-
-        report = run_all(weakenings=not args.no_weakened, timeout_ms=int(args.timeout * 1000), progress=tell)
-
-    groups: OrderedDict[str, list] = OrderedDict()  # type: ignore[type-arg]
-    for result in report.results:
-        key = result.obligation.id if args.full else family(result.obligation.id)
-        groups.setdefault(key, []).append(result)
-    table = Table(title=f"pumpkernel prove: {len(report.results)} obligations, {report.seconds:.1f} s")
-    for column in ("obligation", "kind", "requirements", "result", "time s"):
+    only = args.only
+    with console.status("proving") as status:
+        report = run_all(
+            weakenings=not args.no_weakened,
+            processes=args.processes,
+            select=(lambda ob: only in ob.id) if only else None,
+            progress=lambda text: status.update(text),
+        )
+    data = to_json(report)
+    groups: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+    for row in data["obligations"]:
+        key = row["id"] if args.full else family(row["id"])
+        groups.setdefault(key, []).append(row)
+    table = Table(
+        title=f"pumpkernel prove: {len(data['obligations'])} obligations, {report.seconds:.1f} s "
+        f"on {report.suite.processes} processes"
+    )
+    for column in ("obligation", "family", "observes", "requirements", "result", "time s"):
         table.add_column(column)
-    for key, results in groups.items():
-        passed = sum(r.passed for r in results)
-        verdict = "proved" if passed == len(results) else ", ".join(sorted({r.status for r in results if not r.passed}))
-        count = f" ({passed}/{len(results)})" if len(results) > 1 else ""
-        style = "green" if passed == len(results) else "bold red"
+    for key, rows in groups.items():
+        passed = sum(r["result"] == "proved" for r in rows)
+        verdict = "proved" if passed == len(rows) else ", ".join(sorted({r["result"] for r in rows} - {"proved"}))
+        count = f" ({passed}/{len(rows)})" if len(rows) > 1 else ""
+        style = "green" if passed == len(rows) else "bold red"
         table.add_row(
             key,
-            results[0].obligation.kind,
-            " ".join(results[0].obligation.requirements)[:60],
+            rows[0]["family"],
+            " ".join(rows[0]["observes"]) or "-",
+            " ".join(rows[0]["requirements"])[:40],
             f"[{style}]{verdict}{count}[/]",
-            f"{sum(r.seconds for r in results):.2f}",
+            f"{sum(r['seconds'] for r in rows):.2f}",
         )
     console.print(table)
-
-    if report.weakenings:
-        weak = Table(title="weakened kernels (each must be caught by some obligation)")
-        for column in ("weakening", "caught by", "obligations run", "time s"):
+    if data["weakenings"]:
+        weak = Table(title="planted defects (each must be refuted by an obligation: failed with a counterexample)")
+        for column in ("planted defect", "refuted by", "obligations run", "time s"):
             weak.add_column(column)
-        for w in report.weakenings:
-            caught = w.caught_by or "[bold red]MISSED[/]"
-            weak.add_row(w.weakening.id, caught, str(w.obligations_run), f"{w.seconds:.2f}")
+        for w in data["weakenings"]:
+            weak.add_row(
+                w["id"], w["caught_by"] or "[bold red]MISSED[/]", str(w["obligations_run"]), f"{w['seconds']:.2f}"
+            )
         console.print(weak)
-
-    data = to_json(report)
     statuses = [r["status"] for r in data["requirements"]]
     console.print(
         f"requirements: {statuses.count('proved')} proved, {statuses.count('tested')} tested, "
@@ -97,27 +97,24 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"  open {row['id']}: {row['reason']}")
     if data["unused_invariants"]:
         console.print(f"invariants no proof used: {', '.join(data['unused_invariants'])}")
-    slow = sorted(report.results, key=lambda r: r.seconds, reverse=True)[:5]
-    console.print("slowest: " + ", ".join(f"{r.obligation.id} {r.seconds:.2f}s" for r in slow))
-    for failure in report.failures:
-        console.print(f"[bold red]{failure.status}[/] {failure.obligation.id}: {failure.detail}")
-        cx = failure.counterexample
+    console.print("slowest: " + ", ".join(f"{r['id']} {r['seconds']:.2f}s" for r in data["slowest"]))
+    for row in data["obligations"]:
+        if row["result"] == "proved":
+            continue
+        console.print(f"[bold red]{row['result']}[/] {row['id']}: {row['detail']}")
+        cx = row["counterexample"]
         if cx is not None:
-            console.print(f"  event: {cx.event!r}  (kernel agrees with its Z3 interpretation: {cx.kernel_agrees})")
-            for name, before, after in cx.changes[:40]:
-                console.print(f"  {name}: {before!r} -> {after!r}")
+            console.print(f"  event: {cx['event']}  (kernel agrees with its Z3 interpretation: {cx['kernel_agrees']})")
+            for name, before, after in cx["changes"][:40]:
+                console.print(f"  {name}: {before} -> {after}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(data, indent=1, sort_keys=True))
         console.print(f"wrote {args.json}")
-    if args.write_regressions:
-        args.write_regressions.mkdir(parents=True, exist_ok=True)
-        for failure in report.failures:
-            source = regression_test_source(failure)
-            if source:
-                name = re.sub(r"\W+", "_", failure.obligation.id).strip("_").lower()
-                path = args.write_regressions / f"test_cex_{name}.py"
-                path.write_text(source)
-                console.print(f"wrote {path}")
-    console.print("[green]all obligations proved, every weakening caught[/]" if report.ok else "[bold red]FAILED[/]")
+    if not report.complete:
+        console.print("[bold yellow]INCOMPLETE[/]: a partial run (selected obligations or no planted defects)")
+        return 3
+    console.print(
+        "[green]all obligations proved, every planted defect refuted[/]" if report.ok else "[bold red]FAILED[/]"
+    )
     return 0 if report.ok else 1

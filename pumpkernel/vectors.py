@@ -73,6 +73,11 @@ NOT_IN_VECTORS: dict[str, str] = {
     "PER-2": "Recovery after power loss is the persistence adapter's (tests/adapters crash test).",
     "PER-3": "Reading a corrupted record is the persistence adapter's.",
     "SEC-1": "Authentication of remote commands is the command channel's (adapters).",
+    "PER-4": "The replacement state is built outside a step (kernel.recovery.replacement_state, tests/test_recovery "
+    "and the persistence adapter's tests); vectors start from states reached by events.",
+    "ALM-5": "Alarm burden is measured over simulated patient-days (pumpkernel simulate), not in one step.",
+    "EVD-1": "About the evidence (the proof report's statuses), not the kernel's behaviour.",
+    "EVD-2": "About the evidence (verdicts of partial or sampled runs), not the kernel's behaviour.",
 }
 """Requirements no kernel vector can show, and why."""
 
@@ -565,6 +570,21 @@ def bolus_replay_and_cancel() -> Recorder:
 
 
 @scenario
+def presence() -> Recorder:
+    rec = new("req/presence", "Controller and remote commands are not a person at the pump; the user is", "ALM-4")
+    rec.requirements.append("ALM-2")
+    delivering(rec, quiet(controller_enabled=True, remote_bolus_enabled=True))
+    rec.tick(3)
+    rec.do(ev.TempBasal(rec.now, 81, Source.CONTROLLER, TempKind.PERCENT, 100, 30))
+    rec.do(ev.CancelTempBasal(rec.now, Source.CONTROLLER))
+    rec.do(ev.Suspend(rec.now, Source.REMOTE))
+    rec.tick(2)
+    rec.do(ev.UserPresent(rec.now))
+    rec.tick()
+    return rec
+
+
+@scenario
 def remote_bolus() -> Recorder:
     rec = new("req/remote-bolus", "Remote bolus refused when switched off; announced when on", "SEC-2", "SEC-3")
     delivering(rec)
@@ -720,11 +740,13 @@ def lgs_max() -> Recorder:
 @scenario
 def sensor_validity() -> Recorder:
     rec = new("req/sensor", "Stale, future, error, out-of-range, jumping and LOW readings", "SEN-1", "SEN-3")
-    rec.requirements += ["SEN-4", "SEN-2"]
+    rec.requirements += ["SEN-4", "SEN-2", "SEN-5"]
     delivering(rec, quiet(lgs_enabled=True))
     rec.tick(20)
     rec.do(ev.GlucoseReading(rec.now, rec.now - 13, 150))
     rec.do(ev.GlucoseReading(rec.now, rec.now, 150, GlucoseStatus.SENSOR_ERROR))
+    for status in (GlucoseStatus.NOISE, GlucoseStatus.SENSOR_FAILED, GlucoseStatus.SESSION_STOPPED):
+        rec.do(ev.GlucoseReading(rec.now, rec.now, 150, status))
     rec.do(ev.GlucoseReading(rec.now, rec.now, 150))
     rec.tick()
     rec.do(ev.GlucoseReading(rec.now, rec.now, 250))

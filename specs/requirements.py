@@ -216,11 +216,14 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     R(
         "BOL-5",
         (
-            "Each request carries an ID; a repeated ID (double key-strike, retried radio message) is answered"
-            " with the original outcome and delivers nothing more."
+            "Each request carries an ID; a repeated ID (double key-strike, retried radio message) is answered "
+            "with the original outcome and delivers nothing more. This holds for any request, accepted or "
+            "refused, within at least the last 24 h, however many other requests came between; memory is bounded "
+            "by a configured number of requests per day, and a request beyond that capacity is refused, never "
+            "forgotten silently."
         ),
         ("H-USE", "H-OVER"),
-        "RECENT_REQUESTS (8)",
+        "PumpConfig.requests_per_day_max (600); REQUEST_SLOTS (600), REQUEST_MEMORY_TICKS (1440)",
         ("z3", "hypothesis", "unit"),
     ),
     R(
@@ -625,14 +628,79 @@ REQUIREMENTS: tuple[Requirement, ...] = (
     R(
         "SEN-4",
         (
-            "A reading below the sensor's valid range with status OK (a LOW) is not valid data (SEN-1), "
-            "but it is evidence of a low: it starts or keeps low-glucose suspension and never counts as "
-            "the sensor being lost (SEN-2)."
+            "A report that is not valid (stale, future-dated, error status, error value, jump) never replaces or "
+            "erases the last valid reading; freshness and sensor loss are judged from the time of the last valid "
+            "reading. No invalid report by itself starts or ends an automatic suspension."
+        ),
+        ("H-OVER", "H-UNDER", "H-DATA"),
+        "GlucoseState (last valid reading kept apart from the latest report)",
+        ("z3", "unit"),
+    ),
+    R(
+        "SEN-5",
+        (
+            "Sensor error states (warm-up, noise, calibration needed, sensor failed, session stopped) and error "
+            "values that some receivers send in place of a glucose map to named errors, never to a glucose. LOW "
+            "and HIGH come only from the sensor's own below/above-range indication."
+        ),
+        ("H-DATA",),
+        "adapters.sensor DEXCOM_ALGORITHM_STATES, LEGACY_ERROR_VALUES",
+        ("z3", "adapter", "unit"),
+    ),
+    R(
+        "ALM-4",
+        (
+            "Only events that show a person at the pump count as interaction for auto-off (ALM-2). Automated "
+            "controller commands never do; remote commands do only where the configuration declares the remote a "
+            "person-held device (default: they do not)."
+        ),
+        ("H-USE",),
+        "PumpConfig.remote_is_person_held (False)",
+        ("z3", "unit"),
+    ),
+    R(
+        "ALM-5",
+        (
+            "Alarm burden is a safety property (alarm fatigue leads users to silence or abandon protection): each "
+            "alarm kind has a priority, a reason a person must act, and a measured rate per patient-day in "
+            "simulation."
+        ),
+        ("H-USE",),
+        "simulation: alarms per patient-day by kind and priority",
+        ("unit",),
+    ),
+    R(
+        "PER-4",
+        (
+            "A state that replaces an unreadable record never forgets the last 24 h: it rebuilds window totals "
+            "and IOB from a surviving history, or assumes the worst (windows full, IOB at its maximum, decaying "
+            "with time) and keeps automated dosing off until the history window has passed."
         ),
         ("H-OVER", "H-DATA"),
-        "PumpConfig.glucose_min_mgdl",
-        ("z3", "unit"),
-        added=True,
+        "kernel.recovery.replacement_state; Timers.history_unknown_ticks (1440)",
+        ("adapter", "unit"),
+    ),
+    R(
+        "EVD-1",
+        (
+            'What "proved" means is stated per requirement: the obligations, what they assume, and what they do '
+            "not cover. A requirement is proved only by an obligation about what the pump commands (the motor "
+            "commands and alarms it emits), never by one about internal bookkeeping alone; an `unknown` or "
+            "timeout proves nothing."
+        ),
+        ("H-FAIL",),
+        "proofs.report requirement statuses",
+        ("unit",),
+    ),
+    R(
+        "EVD-2",
+        (
+            "Evidence never overstates: a step that ran on a sample or partially says so with its size, and is "
+            "not reported as passed."
+        ),
+        ("H-FAIL",),
+        "verify verdicts PASSED / FAILED / INCOMPLETE",
+        ("unit",),
     ),
     R(
         "DLV-4",

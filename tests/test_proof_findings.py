@@ -12,6 +12,7 @@ from kernel.alarms import AlarmKind, AlarmStatus
 from kernel.commands import Alarm, Deliver, Notice, NoticeKind
 from kernel.config import DEFAULT_CONFIG, ConfigRule, config_problems
 from kernel.modes import Mode
+from kernel.reasons import Reason
 from kernel.settings import make_settings
 from kernel.state import evolve
 
@@ -82,3 +83,23 @@ def test_occlusion_evidence_after_the_reservoir_empties_is_raised() -> None:
     assert report.outcome.accepted
     assert run.state.mode == Mode.OCCLUDED
     assert any(isinstance(c, Alarm) and c.kind == AlarmKind.OCCLUSION for c in report.commands)
+
+
+def test_controller_bolus_counts_a_running_extended_bolus() -> None:
+    """LIM-4 (found by LIM-4/controller-bolus): a controller bolus is judged against insulin on board *and* what a
+    running extended bolus has still to deliver; before the fix only delivered insulin counted, so a controller
+    could take insulin on board above max IOB while an extended bolus ran."""
+    run = Runner.new(DEFAULT_CONFIG)
+    settings = make_settings(
+        DEFAULT_CONFIG, lgs_enabled=False, auto_off_hours=0, controller_enabled=True, max_iob_mu=5000
+    )
+    run.set_up(settings, 4000, 40, 10)
+    max_iob = run.state.settings.max_iob_pulses
+    extended = max_iob - 2
+    request = ev.BolusRequest(run.now, 1, ev.Source.USER, 0, extended, DEFAULT_CONFIG.extended_max_ticks)
+    assert run.do(request).outcome.accepted
+    assert run.do(ev.GlucoseReading(run.now, run.now, 180)).outcome.accepted
+    refused = run.do(ev.BolusRequest(run.now, 2, ev.Source.CONTROLLER, 5))
+    assert not refused.outcome.accepted
+    assert refused.outcome.reason == Reason.MAX_IOB
+    assert run.do(ev.BolusRequest(run.now, 3, ev.Source.CONTROLLER, 2)).outcome.accepted
