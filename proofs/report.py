@@ -27,6 +27,7 @@ restricted to some obligations or without the planted defects is
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 import re
 from collections import defaultdict
@@ -44,7 +45,8 @@ from specs.requirements import REQUIREMENTS
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 BASE_ASSUMPTIONS = (
-    "the configuration satisfies the structural rules (kernel.config.structural_checks; each proof names those it used)",
+    "the configuration satisfies the structural rules (kernel.config.structural_checks; each proof names those "
+    "it used)",
     "the state satisfies the invariants of specs/invariants.py, proved inductive from the initial state "
     "(INIT/CONS obligations)",
     "the Z3 meaning of the kernel's logic primitives equals Python's wherever the step calls them "
@@ -95,10 +97,8 @@ def versions() -> dict[str, str]:
 
     found = {"python": platform.python_version(), "z3": z3.get_version_string()}
     for name in ("z3-solver", "crosshair-tool", "hypothesis"):
-        try:
+        with contextlib.suppress(PackageNotFoundError):  # metadata is optional in unusual installs
             found[name] = version(name)
-        except PackageNotFoundError:  # metadata is optional in unusual installs
-            pass
     return found
 
 
