@@ -124,7 +124,7 @@ def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpS
     handled = HANDLERS[cls](c, s, e, logic)
     allowed, target = event_transition(s.mode, cls, logic)
     if handled.checks:
-        decided = first_refusal(logic, ((allowed, Reason.NOT_ALLOWED_IN_MODE), *handled.checks))
+        decided = first_refusal(logic, ((allowed, Reason.NOT_ALLOWED_IN_MODE),) + handled.checks)
     else:
         decided = logic.ite(allowed, 0, Reason.NOT_ALLOWED_IN_MODE)
 

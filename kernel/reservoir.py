@@ -61,7 +61,7 @@ def _line_reset(s: PumpState, reservoir_pulses: int) -> PumpState:
 
 def on_rewind(c: PumpConfig, s: PumpState, e: Rewind, logic: Logic) -> Handled:
     """Start a change: the reservoir is out (RES-3)."""
-    checks = (_acknowledged(s, logic), *_motor_idle(s, logic))
+    checks = (_acknowledged(s, logic),) + _motor_idle(s, logic)
     return Handled(checks, _line_reset(s, 0), NO_EFFECTS)
 
 
@@ -74,7 +74,7 @@ def on_fill_reservoir(c: PumpConfig, s: PumpState, e: FillReservoir, logic: Logi
 
 def on_clear_line(c: PumpConfig, s: PumpState, e: ClearLine, logic: Logic) -> Handled:
     """The user cleared the line after an occlusion; priming must follow (OCC-4)."""
-    checks = (_acknowledged(s, logic), *_motor_idle(s, logic))
+    checks = (_acknowledged(s, logic),) + _motor_idle(s, logic)
     return Handled(checks, _line_reset(s, s.reservoir.pulses), NO_EFFECTS)
 
 
@@ -91,8 +91,7 @@ def _motor_step(s: PumpState, pulses: int, prime_used: int, set_age: int, logic:
 def on_prime_tubing(c: PumpConfig, s: PumpState, e: PrimeTubing, logic: Logic) -> Handled:
     """Prime the tubing, within the per-change bound (RES-3)."""
     used = s.reservoir.prime_used_pulses + e.pulses
-    checks = (
-        *_motor_idle(s, logic),
+    checks = _motor_idle(s, logic) + (
         (used <= c.prime_max_pulses, Reason.PRIME_LIMIT),
         (e.pulses <= s.reservoir.pulses, Reason.INSUFFICIENT_RESERVOIR),
     )
@@ -103,8 +102,7 @@ def on_prime_tubing(c: PumpConfig, s: PumpState, e: PrimeTubing, logic: Logic) -
 
 def on_fill_cannula(c: PumpConfig, s: PumpState, e: FillCannula, logic: Logic) -> Handled:
     """Fill a newly inserted cannula; the set's age starts now (RES-3, RES-4)."""
-    checks = (
-        *_motor_idle(s, logic),
+    checks = _motor_idle(s, logic) + (
         (logic.both(e.pulses >= c.cannula_min_pulses, e.pulses <= c.cannula_max_pulses), Reason.CANNULA_FILL_RANGE),
         (e.pulses <= s.reservoir.pulses, Reason.INSUFFICIENT_RESERVOIR),
     )
