@@ -17,9 +17,10 @@ configuration, and every state satisfying the invariants.
   unanswered (so none while delivery is uncertain: DLV-2).
 * DLV-2-BOLUS, DLV-2-CONTROLLER: while a command has gone a tick
   unanswered, a bolus request, and a temp basal from the controller, take
-  no effect (refused, or a repeated request ID answered again, BOL-5).  DLV-2-ASSUMED: when the adapter has not answered within its
-  timeout the pulses are announced as assumed delivered (the notice names
-  them), the motor-fault alarm is raised and nothing is commanded.  That
+  no effect (refused, or a repeated request ID answered again, BOL-5).
+  DLV-2-ASSUMED: when the adapter has not answered within its timeout
+  the pulses are announced as assumed delivered (the notice names them),
+  the motor-fault alarm is raised and nothing is commanded.  That
   unanswered and short pulses count as delivered is the ledger itself: its
   reservoir level drops when pulses are commanded and a short report never
   credits them back (RES-1 goals in ``proofs.families.reservoir``).
@@ -56,14 +57,14 @@ from typing import Any
 
 import z3
 
-from kernel import events as ev
 from kernel.alarms import AlarmKind, AlarmStatus
 from kernel.commands import NoticeKind
 from kernel.events import Source
 from kernel.modes import Condition, Mode
 from proofs.builders import ghost_obligations, ghost_step_goal, on_step, witness_on_step
 from proofs.context import Context, Step
-from proofs.families.ledger import FAMILY, LEDGER, Ledger, accepted_as, deliver_seq, report_evidence
+from proofs.families import delivery_defects as defects
+from proofs.families.ledger import FAMILY, LEDGER, Ledger, deliver_seq, report_evidence
 from proofs.framework import Obligation
 from proofs.weakening import Weakening
 from specs.reference_delivery import ack_times_out, motor_fault_reported
@@ -246,8 +247,10 @@ def obligations() -> list[Obligation]:
             "No tick commands more basal than one minute at the maximum basal rate plus less than one carried "
             "pulse: basal missed while stopped never comes back as a burst.",
             "Tick",
-            lambda st: st.basal_pulses() * ACC_UNITS_PER_PULSE
-            <= ACC_UNITS_PER_PULSE - 1 + st.before.settings.max_basal_pph * 100,
+            lambda st: (
+                st.basal_pulses() * ACC_UNITS_PER_PULSE
+                <= ACC_UNITS_PER_PULSE - 1 + st.before.settings.max_basal_pph * 100
+            ),
             observes=("deliver",),
         ),
         ghost_step_goal(
@@ -303,76 +306,13 @@ def _windows_never_lowered(st: Step) -> Any:
     return z3.And(*(after >= before for before, after in pairs))
 
 
-# --- planted defects -------------------------------------------------------------------------------------------
-
-
-def _drop_edge(condition: Condition) -> Any:
-    """A patch of ``kernel.core.HANDLERS`` whose motor-report handler never reports ``condition``."""
-
-    def make(handlers: dict[type, Any]) -> dict[type, Any]:
-        original = handlers[ev.MotorReport]
-
-        def planted(c: Any, s: Any, e: Any, logic: Any) -> Any:
-            handled = original(c, s, e, logic)
-            edges = tuple((k, False if k == condition else v) for k, v in handled.edges)
-            return handled._replace(edges=edges)
-
-        return {**handlers, ev.MotorReport: planted}
-
-    return make
-
-
-def _seq_kept(original: Any) -> Any:
-    """``kernel.tick.MotorState`` that stores the old sequence number after a delivery (the next repeats it)."""
-
-    def planted(seq: Any, pending: Any, *rest: Any) -> Any:
-        if isinstance(pending, int):
-            return original(seq - (1 if pending > 0 else 0), pending, *rest)
-        return original(z3.If(pending > 0, seq - 1, seq), pending, *rest)
-
-    return planted
-
-
-def _resume_from_occluded(rows: dict[type, Any]) -> dict[type, Any]:
-    """``kernel.modes._EVENT_ROWS`` in which Resume leaves an occlusion."""
-    resume = dict(rows[ev.Resume])
-    resume[(int(Mode.OCCLUDED),)] = (True, int(Mode.DELIVERING))
-    return {**rows, ev.Resume: resume}
-
-
-def _no_timeout(original: Any) -> Any:
-    def planted(c: Any, s: Any, fx: Any, logic: Any) -> Any:
-        return original(c._replace(motor_ack_timeout_ticks=10**6), s, fx, logic)
-
-    return planted
-
-
-def _keep_bolus(original: Any) -> Any:
-    """``end_bolus`` that tells the user the bolus ended but keeps it running."""
-
-    def planted(s: Any, fx: Any, when: Any, cause: Any, logic: Any) -> Any:
-        return s, original(s, fx, when, cause, logic)[1]
-
-    return planted
-
-
-def _report_forgives(original: Any) -> Any:
-    """``record_excess`` that takes one pulse off the current hour bucket on every report (credits a shortfall)."""
-
-    def planted(st: Any, w: Any, excess: Any, logic: Any) -> Any:
-        counted = original(st, w, excess, logic)
-        return counted._replace(hour_now_pulses=logic.max(counted.hour_now_pulses - 1, 0))
-
-    return planted
-
-
 WEAKENINGS: tuple[Weakening, ...] = (
     Weakening(
         "W-DLV1-SEQ-KEPT",
         FAMILY,
         "The sequence number is not incremented in the state after a delivery: the next Deliver repeats it.",
         ("DLV-1",),
-        (("kernel.tick", "MotorState", _seq_kept),),
+        (("kernel.tick", "MotorState", defects.seq_kept),),
         ("GHOST-CONS/ledger/Tick",),
     ),
     Weakening(
@@ -388,7 +328,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "The watchdog never gives up on an unanswered command (no assumed delivery, no alarm).",
         ("DLV-2",),
-        (("kernel.tick", "watchdog", _no_timeout),),
+        (("kernel.tick", "watchdog", defects.no_timeout),),
         ("DLV-2-ASSUMED",),
     ),
     Weakening(
@@ -396,7 +336,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "A motor report's fault never stops delivery nor alarms.",
         ("DLV-3",),
-        (("kernel.core", "HANDLERS", _drop_edge(Condition.MOTOR_FAILED)),),
+        (("kernel.core", "HANDLERS", defects.drop_edge(Condition.MOTOR_FAILED)),),
         ("DLV-3-ALARM", "GHOST-CONS/ledger/MotorReport"),
     ),
     Weakening(
@@ -404,7 +344,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "Completed occlusion evidence is ignored: no occlusion is raised.",
         ("OCC-1", "OCC-2"),
-        (("kernel.core", "HANDLERS", _drop_edge(Condition.LINE_OCCLUDED)),),
+        (("kernel.core", "HANDLERS", defects.drop_edge(Condition.LINE_OCCLUDED)),),
         ("OCC-1", "GHOST-CONS/ledger/MotorReport"),
     ),
     Weakening(
@@ -412,7 +352,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "Stopping tells the user the bolus ended but keeps it running (it resumes after the occlusion).",
         ("OCC-2", "OCC-3"),
-        (("kernel.conditions", "end_bolus", _keep_bolus),),
+        (("kernel.conditions", "end_bolus", defects.keep_bolus),),
         ("GHOST-CONS/ledger/MotorReport", "OCC-2-BOLUS"),
     ),
     Weakening(
@@ -420,7 +360,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "An occlusion is left by Resume (no cleared line, no priming).",
         ("OCC-4",),
-        (("kernel.modes", "_EVENT_ROWS", _resume_from_occluded),),
+        (("kernel.modes", "_EVENT_ROWS", defects.resume_from_occluded),),
         ("OCC-4-RESUME", "GHOST-CONS/ledger/Resume"),
     ),
     Weakening(
@@ -428,7 +368,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "A motor report takes a pulse off the hour window (uncertain or short delivery not counted).",
         ("LIM-5",),
-        (("kernel.motor", "record_excess", _report_forgives),),
+        (("kernel.motor", "record_excess", defects.report_forgives),),
         ("LIM-5-REPORT",),
     ),
 )

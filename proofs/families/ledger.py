@@ -51,8 +51,8 @@ from typing import Any, NamedTuple
 import z3
 
 from kernel import events as ev
-from kernel.commands import NoticeKind, Purpose
 from kernel.alarms import AlarmKind, AlarmStatus
+from kernel.commands import NoticeKind, Purpose
 from kernel.modes import SET_IN_USE_MODES, Mode
 from proofs.builders import Ghost
 from proofs.context import Context, Step
@@ -88,9 +88,7 @@ _BOOLS = frozenset({"unc", "fault", "occ", "nobolus"})
 
 
 def fresh(prefix: str) -> Ledger:
-    return Ledger(
-        *(z3.Bool(f"{prefix}.{n}") if n in _BOOLS else z3.Int(f"{prefix}.{n}") for n in Ledger._fields)
-    )
+    return Ledger(*(z3.Bool(f"{prefix}.{n}") if n in _BOOLS else z3.Int(f"{prefix}.{n}") for n in Ledger._fields))
 
 
 def initial(ctx: Context, s0: Any, g: Ledger) -> Any:
@@ -130,9 +128,7 @@ def acknowledged_still_holds(ctx: Context, s: Any, g: Ledger) -> list[Any]:
         AlarmKind.RESERVOIR_EMPTY: s.mode == Mode.EMPTY,
         AlarmKind.RESERVOIR_VERY_LOW: z3.And(in_place, g.res <= ctx.config.reservoir_very_low_pulses),
         AlarmKind.RESERVOIR_LOW: z3.And(in_place, g.res <= s.settings.reservoir_low_pulses),
-        AlarmKind.SET_REMINDER: z3.And(
-            L.member(s.mode, SET_IN_USE_MODES), g.age >= s.settings.set_reminder_ticks
-        ),
+        AlarmKind.SET_REMINDER: z3.And(L.member(s.mode, SET_IN_USE_MODES), g.age >= s.settings.set_reminder_ticks),
     }
     return [z3.Implies(s.alarms[kind] == AlarmStatus.ACKED, holds) for kind, holds in conditions.items()]
 

@@ -40,12 +40,12 @@ from typing import Any
 
 import z3
 
-from kernel import events as ev
 from kernel.alarms import AlarmKind
 from kernel.commands import Purpose
 from kernel.modes import PRIMING_MODES, SET_IN_USE_MODES, Mode
 from proofs.builders import ghost_goal, ghost_step_goal, on_step
 from proofs.context import Context, Step
+from proofs.families import delivery_defects as defects
 from proofs.families.delivery import MOTOR_EVENTS, shown_or_active
 from proofs.families.ledger import LEDGER, Ledger
 from proofs.framework import Obligation
@@ -221,38 +221,13 @@ def obligations() -> list[Obligation]:
     return obs
 
 
-# --- planted defects -------------------------------------------------------------------------------------------
-
-
-def _never_drawn(original: Any) -> Any:
-    return lambda r, pulses: r
-
-
-def _alarm_never(kind: AlarmKind) -> Any:
-    def make(original: Any) -> Any:
-        def planted(c: Any, s: Any, limit_hit: Any, logic: Any) -> Any:
-            holds = original(c, s, limit_hit, logic)
-            return tuple(False if k == kind else h for k, h in enumerate(holds))
-
-        return planted
-
-    return make
-
-
-def _prime_while_delivering(rows: dict[type, Any]) -> dict[type, Any]:
-    prime = dict(rows[ev.PrimeTubing])
-    prime[(int(Mode.DELIVERING),)] = (True, int(Mode.DELIVERING))
-    return {**rows, ev.PrimeTubing: prime}
-
-
-
 WEAKENINGS: tuple[Weakening, ...] = (
     Weakening(
         "W-RES1-NEVER-DRAWN",
         FAMILY,
         "Delivering pulses never decrements the reservoir (therapy and priming paths).",
         ("RES-1",),
-        (("kernel.tick", "draw", _never_drawn), ("kernel.reservoir", "draw", _never_drawn)),
+        (("kernel.tick", "draw", defects.never_drawn), ("kernel.reservoir", "draw", defects.never_drawn)),
         ("GHOST-CONS/ledger/Tick", "GHOST-CONS/ledger/PrimeTubing"),
     ),
     Weakening(
@@ -260,7 +235,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "Priming and cannula fill never decrement the reservoir.",
         ("RES-1", "RES-3"),
-        (("kernel.reservoir", "draw", _never_drawn),),
+        (("kernel.reservoir", "draw", defects.never_drawn),),
         ("GHOST-CONS/ledger/PrimeTubing", "GHOST-CONS/ledger/FillCannula"),
     ),
     Weakening(
@@ -268,7 +243,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "The low-reservoir alert's condition never holds.",
         ("RES-2",),
-        (("kernel.core", "alarm_conditions", _alarm_never(AlarmKind.RESERVOIR_LOW)),),
+        (("kernel.core", "alarm_conditions", defects.alarm_never(AlarmKind.RESERVOIR_LOW)),),
         ("RES-2-LOW",),
     ),
     Weakening(
@@ -276,7 +251,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "Priming is allowed while delivering therapy.",
         ("RES-3",),
-        (("kernel.modes", "_EVENT_ROWS", _prime_while_delivering),),
+        (("kernel.modes", "_EVENT_ROWS", defects.prime_while_delivering),),
         ("RES-3-PRIME-MODE",),
     ),
     Weakening(
@@ -284,7 +259,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "The set reminder's condition never holds.",
         ("RES-4",),
-        (("kernel.core", "alarm_conditions", _alarm_never(AlarmKind.SET_REMINDER)),),
+        (("kernel.core", "alarm_conditions", defects.alarm_never(AlarmKind.SET_REMINDER)),),
         ("RES-4-REMINDER",),
     ),
 )
