@@ -36,6 +36,8 @@ Assumed beyond the configuration rules and the invariants: nothing.
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Any
 
 import z3
@@ -53,6 +55,9 @@ from proofs.weakening import Weakening
 from specs.z3_logic import Z3 as L
 
 FAMILY = "reservoir"
+
+RES_LEDGER = dataclasses.replace(LEDGER, family=FAMILY)
+"""The same ledger (its induction is in the delivery family); goals stated over it here belong to this family."""
 
 
 def _crosses(level: Any) -> Any:
@@ -86,7 +91,7 @@ def obligations() -> list[Obligation]:
     obs: list[Obligation] = [
         ghost_step_goal(
             f"RES-1-ROOM/{name}",
-            LEDGER,
+            RES_LEDGER,
             f"The pulses {name} commands never exceed what the reservoir holds (fill minus everything commanded).",
             name,
             lambda ctx, st, g: st.commanded_pulses() <= g.res,
@@ -98,7 +103,7 @@ def obligations() -> list[Obligation]:
     obs += [
         ghost_goal(
             "RES-1-FILLED",
-            LEDGER,
+            RES_LEDGER,
             "The pulses commanded since the last fill (all purposes, over-delivery included) never exceed it.",
             lambda ctx, s, g: g.res >= 0,
             requirements=("RES-1",),
@@ -106,7 +111,7 @@ def obligations() -> list[Obligation]:
         ),
         ghost_step_goal(
             "RES-1-EMPTY",
-            LEDGER,
+            RES_LEDGER,
             "The tick that commands the reservoir's last pulses raises the reservoir-empty alarm at once.",
             "Tick",
             lambda ctx, st, g: shown_or_active(st, AlarmKind.RESERVOIR_EMPTY),
@@ -116,7 +121,7 @@ def obligations() -> list[Obligation]:
         ),
         ghost_step_goal(
             "RES-2-LOW",
-            LEDGER,
+            RES_LEDGER,
             "The tick whose commands take the level to the configured low level or below announces the low "
             "reservoir alert (no bolus left running; otherwise it is deferred).",
             "Tick",
@@ -127,7 +132,7 @@ def obligations() -> list[Obligation]:
         ),
         ghost_step_goal(
             "RES-2-VERY-LOW",
-            LEDGER,
+            RES_LEDGER,
             "The tick whose commands take the level to the fixed very-low level (5 U) or below announces the "
             "very-low alert (no bolus left running).",
             "Tick",
@@ -175,7 +180,7 @@ def obligations() -> list[Obligation]:
         ),
         ghost_step_goal(
             "RES-3-PRIME-BOUND",
-            LEDGER,
+            RES_LEDGER,
             "The tubing priming commanded since the last fill or cleared line stays within prime_max_pulses.",
             "PrimeTubing",
             lambda ctx, st, g: g.primed + st.commanded(Purpose.PRIME) <= ctx.config.prime_max_pulses,
@@ -184,7 +189,7 @@ def obligations() -> list[Obligation]:
         ),
         ghost_step_goal(
             "RES-4-REMINDER",
-            LEDGER,
+            RES_LEDGER,
             "The tick on which the set in use reaches the reminder age announces the set reminder (or it shows).",
             "Tick",
             lambda ctx, st, g: shown_or_active(st, AlarmKind.SET_REMINDER),
@@ -198,7 +203,7 @@ def obligations() -> list[Obligation]:
         ),
         ghost_step_goal(
             "RES-4-HARD-STOP",
-            LEDGER,
+            RES_LEDGER,
             "From the tick the set reaches its maximum age, no therapy is commanded.",
             "Tick",
             lambda ctx, st, g: st.therapy_pulses() == 0,
