@@ -37,7 +37,6 @@ Assumed beyond the configuration rules and the invariants: nothing.
 from __future__ import annotations
 
 import dataclasses
-
 from typing import Any
 
 import z3
