@@ -28,6 +28,8 @@ from types import ModuleType
 FAMILY_MODULES: tuple[str, ...] = (
     "proofs.invariance",
     "proofs.families.limits",
+    "proofs.families.delivery",
+    "proofs.families.reservoir",
 )
 
 
