@@ -60,9 +60,7 @@ def on_motor_report(c: PumpConfig, s: PumpState, e: MotorReport, logic: Logic) -
     excess = logic.max(shown - commanded, 0)
     faulted = logic.either(e.fault != MotorFault.NONE, excess > 0)
     shortfall = logic.max(commanded - shown, 0)
-    undisplaced = logic.ite(shortfall > 0, m.undisplaced_pulses + shortfall, 0)
-    high = logic.ite(e.pressure_kpa >= c.occlusion_pressure_kpa, m.high_pressure_samples + 1, 0)
-    occluded = logic.either(high >= c.occlusion_consecutive_samples, undisplaced >= c.occlusion_undisplaced_pulses)
+    undisplaced, high, occluded = occlusion_evidence(c, m, shortfall, e.pressure_kpa, logic)
     motor = MotorState(
         m.seq,
         0,
