@@ -93,6 +93,7 @@ def _report(rows: list[dict], weakenings: list[dict] | None = None, selection: s
 
 
 def test_bookkeeping_alone_never_proves() -> None:
+    """EVD-1: an obligation that observes none of the step's outputs never makes a requirement proved."""
     rows = _report([_row("X", "LIM-1", observes=())])
     assert rows["LIM-1"]["status"] in ("tested", "open")
 
@@ -109,6 +110,7 @@ def test_a_missed_planted_defect_opens_its_requirement() -> None:
 
 
 def test_a_partial_run_proves_nothing() -> None:
+    """EVD-2: a run of some obligations, or without the planted defects, is never reported as proved."""
     assert _report([_row("A", "LIM-1")], selection="partial")["LIM-1"]["status"] == "open"
     assert _report([_row("A", "LIM-1")])["LIM-1"]["status"] == "proved"
 
