@@ -15,7 +15,9 @@ on the reference's last valid reading (SEN-4).
 Ghost ``SETTLED`` has no variables: it is a lemma about the kernel's state
 (proposed as an invariant, see the report): a delivering pump has no
 low-glucose suspension due, an automatically suspended one has no end due,
-and the LOW_GLUCOSE_SUSPEND alarm is acknowledged only during the suspension.
+the LOW_GLUCOSE_SUSPEND and AUTO_OFF alarms are acknowledged only in their
+own mode, and AUTO_OFF is never unacknowledged in a delivering or
+glucose-suspended pump.
 It holds because every accepted step applies the conditions last.
 
 Obligations over what the step emits:
@@ -124,15 +126,21 @@ def _settled(ctx: Context, s: PumpState, _g: Any) -> Any:
         z3.Implies(s.mode == Mode.DELIVERING, z3.Not(boolean(kernel_sensing.glucose_low(c, s, Z)))),
         z3.Implies(s.mode == Mode.LGS_SUSPENDED, z3.Not(boolean(lgs_ends))),
         z3.Implies(s.alarms[AlarmKind.LOW_GLUCOSE_SUSPEND] == AlarmStatus.ACKED, s.mode == Mode.LGS_SUSPENDED),
+        z3.Implies(s.alarms[AlarmKind.AUTO_OFF] == AlarmStatus.ACKED, s.mode == Mode.AUTO_OFF),
+        z3.Implies(
+            s.alarms[AlarmKind.AUTO_OFF] == AlarmStatus.ACTIVE,
+            z3.And(s.mode != Mode.DELIVERING, s.mode != Mode.LGS_SUSPENDED),
+        ),
     )
 
 
 SETTLED = Ghost(
     "SETTLED",
     FAMILY,
-    ("SEN-4", "SUS-2", "SUS-4"),
-    "no low-glucose suspension is due while delivering, no end is due while suspended by glucose, and the "
-    "LOW_GLUCOSE_SUSPEND alarm is acknowledged only during the suspension (a lemma about the kernel's state)",
+    ("SEN-4", "SUS-2", "SUS-4", "ALM-2"),
+    "no low-glucose suspension is due while delivering, no end is due while suspended by glucose; the "
+    "LOW_GLUCOSE_SUSPEND and AUTO_OFF alarms are acknowledged only in their own mode, and AUTO_OFF is never "
+    "unacknowledged in a delivering or glucose-suspended pump (a lemma about the kernel's state)",
     lambda prefix: None,
     lambda ctx, s0, g: True,
     _settled,
