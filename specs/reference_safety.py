@@ -95,7 +95,7 @@ def after_report(c: PumpConfig, last: GlucoseState, e: GlucoseReading, used: Any
         L.ite(used, edge, last.edge),
         L.ite(used, last.mgdl, last.prev_mgdl),
         L.ite(used, last.measured_tick, last.prev_measured_tick),
-        L.ite(used, last.valid, last.prev_valid),
+        L.pick(used, last.valid, last.prev_valid),
         L.ite(used, last.edge, last.prev_edge),
         0,
         0,
@@ -122,7 +122,9 @@ def predicted_low(c: PumpConfig, st: TherapySettings, g: GlucoseState, now_ticks
     above = g.mgdl - st.lgs_threshold_mgdl - c.lgs_predict_margin_mgdl
     slope_30 = (g.mgdl - g.prev_mgdl) * HORIZON_TICKS
     crossing = L.any(*(L.both(dt == k, above * k + slope_30 <= 0) for k in range(1, PAIR_MAX_TICKS + 1)))
-    return L.all(st.predictive_suspend_enabled, st.lgs_enabled, reading_fresh(c, g, now_ticks, L), paired(g, L), crossing)
+    return L.all(
+        st.predictive_suspend_enabled, st.lgs_enabled, reading_fresh(c, g, now_ticks, L), paired(g, L), crossing
+    )
 
 
 def recovered(c: PumpConfig, st: TherapySettings, g: GlucoseState, now_ticks: Any, L: Logic) -> Any:

@@ -28,6 +28,9 @@ from types import ModuleType
 FAMILY_MODULES: tuple[str, ...] = (
     "proofs.invariance",
     "proofs.families.limits",
+    "proofs.families.sensing",
+    "proofs.families.suspend",
+    "proofs.families.alarms",
 )
 
 

@@ -124,6 +124,11 @@ def _auto_off_announced(ctx: Context, st: Step, gs: tuple[Any, ...]) -> Any:
     )
 
 
+def _announces_acked(st: Step) -> Any:
+    """The step announces the alarm kind its AlarmAck names (``Step.announces`` takes a concrete kind)."""
+    return z3.Or(*(z3.And(st.event.alarm == k, st.announces(k)) for k in range(N_ALARMS)))
+
+
 def _ack_pending(st: Step, g: tuple[Any, ...]) -> Any:
     return z3.Or(*(z3.And(st.event.alarm == k, g[k]) for k in range(N_ALARMS)))
 
@@ -143,16 +148,18 @@ def obligations() -> list[Obligation]:
         )
     )
     obs.append(
-        ghost_step_goal(
+        ghosts_step_goal(
             "ALM-3-ACK-ACCEPTED",
-            ALARMS,
+            FAMILY,
+            ("ALM-3",),
             "Acknowledging an announced, unacknowledged alarm (on time, tick within the schema range 0..10^9) is "
-            "accepted, and that step does not "
-            "announce it again.",
+            "accepted, and that step does not announce it again.",
             "AlarmAck",
-            lambda ctx, st, g: z3.And(st.accepted(), z3.Not(st.announces(st.event.alarm))),
-            premise=lambda ctx, st, g: z3.And(_ack_pending(st, g), st.event.tick == st.before.now_ticks, st.event.tick <= BIG),
-            requirements=("ALM-3",),
+            (ALARMS, SETTLED),
+            lambda ctx, st, gs: z3.And(st.accepted(), z3.Not(_announces_acked(st))),
+            premise=lambda ctx, st, gs: z3.And(
+                _ack_pending(st, gs[0]), st.event.tick == st.before.now_ticks, st.event.tick <= BIG
+            ),
             observes=("alarm", "outcome"),
         )
     )

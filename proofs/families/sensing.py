@@ -74,9 +74,16 @@ Z = Z3Logic()
 
 
 def _fresh_glucose(prefix: str) -> GlucoseState:
-    i, b = (lambda n: z3.Int(f"{prefix}_{n}")), (lambda n: z3.Bool(f"{prefix}_{n}"))
+    def i(name: str) -> Any:
+        return z3.Int(f"{prefix}_{name}")
+
+    def b(name: str) -> Any:
+        return z3.Bool(f"{prefix}_{name}")
+
     zero = z3.IntVal(0)
-    return GlucoseState(i("mgdl"), i("tick"), b("valid"), i("edge"), i("pmgdl"), i("ptick"), b("pvalid"), i("pedge"), zero, zero)
+    return GlucoseState(
+        i("mgdl"), i("tick"), b("valid"), i("edge"), i("pmgdl"), i("ptick"), b("pvalid"), i("pedge"), zero, zero
+    )
 
 
 def _glucose_holds(ctx: Context, s: PumpState, g: GlucoseState) -> Any:
@@ -87,7 +94,9 @@ def _glucose_holds(ctx: Context, s: PumpState, g: GlucoseState) -> Any:
         g.prev_valid == k.prev_valid,
         z3.Implies(
             g.prev_valid,
-            z3.And(g.prev_mgdl == k.prev_mgdl, g.prev_measured_tick == k.prev_measured_tick, g.prev_edge == k.prev_edge),
+            z3.And(
+                g.prev_mgdl == k.prev_mgdl, g.prev_measured_tick == k.prev_measured_tick, g.prev_edge == k.prev_edge
+            ),
         ),
     )
 
@@ -232,8 +241,9 @@ def obligations() -> list[Obligation]:
             "An accepted sensor report is announced as not used exactly when the reference calls it invalid "
             "(error status, out of range, too old, from the future, not newer, implausible jump).",
             "GlucoseReading",
-            lambda ctx, st, g: _not_used(st)[0]
-            == z3.Not(boolean(rs.report_valid(ctx.config, g, st.event, st.event.tick, Z))),
+            lambda ctx, st, g: (
+                _not_used(st)[0] == z3.Not(boolean(rs.report_valid(ctx.config, g, st.event, st.event.tick, Z)))
+            ),
             premise=lambda ctx, st, g: st.accepted(),
             requirements=("SEN-1", "SEN-3", "SEN-5"),
             observes=("notice", "outcome"),
