@@ -30,6 +30,9 @@ FAMILY_MODULES: tuple[str, ...] = (
     "proofs.families.limits",
     "proofs.families.delivery",
     "proofs.families.reservoir",
+    "proofs.families.sensing",
+    "proofs.families.suspend",
+    "proofs.families.alarms",
 )
 
 
