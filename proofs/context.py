@@ -104,12 +104,12 @@ class Step:
             return (boolean(present), *fields)
         return None
 
-    def announces(self, kind: int) -> Any:
-        """The alarm ``kind`` is announced in this step."""
+    def announces(self, kind: Any) -> Any:
+        """The alarm ``kind`` (an ``AlarmKind`` or a Z3 term) is announced in this step."""
         found = [
-            boolean(present)
+            z3.And(boolean(present), boolean(fields[0] == kind))
             for present, slot_kind, fields in self.slots
-            if slot_kind == CommandKind.ALARM and fields[0] == kind
+            if slot_kind == CommandKind.ALARM
         ]
         return z3.Or(z3.BoolVal(False), *found)
 
