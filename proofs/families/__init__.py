@@ -28,6 +28,7 @@ from types import ModuleType
 FAMILY_MODULES: tuple[str, ...] = (
     "proofs.invariance",
     "proofs.families.limits",
+    "proofs.families.basal",
 )
 
 
