@@ -33,6 +33,7 @@ FAMILY_MODULES: tuple[str, ...] = (
     "proofs.families.sensing",
     "proofs.families.suspend",
     "proofs.families.alarms",
+    "proofs.families.basal",
 )
 
 
