@@ -28,6 +28,9 @@ from types import ModuleType
 FAMILY_MODULES: tuple[str, ...] = (
     "proofs.invariance",
     "proofs.families.limits",
+    "proofs.families.inputs",
+    "proofs.families.emission",
+    "proofs.families.primitives",
 )
 
 
