@@ -34,6 +34,9 @@ FAMILY_MODULES: tuple[str, ...] = (
     "proofs.families.suspend",
     "proofs.families.alarms",
     "proofs.families.basal",
+    "proofs.families.inputs",
+    "proofs.families.emission",
+    "proofs.families.primitives",
 )
 
 
