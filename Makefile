@@ -6,15 +6,15 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt constraints-docs.txt | cksum | cut -d' ' -f1)
 
-.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day simulate clean
+.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day simulate api-docs clean
 
-$(STAMP): pyproject.toml constraints.txt constraints-sim.txt
+$(STAMP): pyproject.toml constraints.txt constraints-sim.txt constraints-docs.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -c constraints-sim.txt \
-		-e '.[verify,sim]' 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import z3, crosshair, hypothesis, pytest, mypy, rich"
+		-c constraints-docs.txt -e '.[verify,sim,docs]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import z3, crosshair, hypothesis, pytest, mypy, rich, pdoc"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -55,6 +55,10 @@ day: $(STAMP)
 
 simulate: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/pumpkernel simulate
+
+# The API reference of the kernel (pdoc, HTML) in build/api (git-ignored); build/api/kernel.html is the start.
+api-docs: $(STAMP)
+	$(BIN)/python -m tools.api_docs build/api
 
 clean:
 	rm -rf $(VENV) mutants .hypothesis .mypy_cache .ruff_cache

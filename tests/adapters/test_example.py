@@ -1,4 +1,4 @@
-"""The embedding guide's minimal example runs."""
+"""The embedding guide's shell example (examples/shell_pump.py) runs."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import importlib.util
 from pathlib import Path
 
 
-def test_minimal_pump_example(tmp_path: Path) -> None:
-    path = Path(__file__).resolve().parents[2] / "examples" / "minimal_pump.py"
-    spec = importlib.util.spec_from_file_location("minimal_pump", path)
+def test_shell_pump_example(tmp_path: Path) -> None:
+    path = Path(__file__).resolve().parents[2] / "examples" / "shell_pump.py"
+    spec = importlib.util.spec_from_file_location("shell_pump", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
