@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt constraints-docs.txt | cksum | cut -d' ' -f1)
 
-.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day simulate api-docs clean
+.PHONY: verify test lint typecheck pytest prove prove-all crosshair deep mutation bench day simulate api-docs clean
 
 $(STAMP): pyproject.toml constraints.txt constraints-sim.txt constraints-docs.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt constraints-sim.txt constraints-docs.tx
 verify: $(STAMP)
 	$(BIN)/pumpkernel verify --profile ci --out evidence
 
-test: lint typecheck pytest
+test: lint typecheck prove-all pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -35,6 +35,10 @@ pytest: $(STAMP)
 
 prove: $(STAMP)
 	$(BIN)/pumpkernel prove
+
+# The whole proof suite as a step of `make test`: every obligation proved, every planted defect refuted.
+prove-all: $(STAMP)
+	$(BIN)/pumpkernel prove --json build/proofs.json
 
 crosshair: $(STAMP)
 	$(BIN)/pumpkernel crosshair
