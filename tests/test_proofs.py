@@ -18,6 +18,7 @@ from proofs.report import ProofReport, to_json
 from proofs.suite import SuiteResult, collect
 from proofs.weakening import planted
 
+
 def test_refuted_defect_gives_a_counterexample_the_real_kernel_replays() -> None:
     obligations, weakenings, _ = collect()
     weakening = next(w for w in weakenings if w.id == "limits/tick-never-records")
