@@ -192,7 +192,8 @@ def _cell(entry: dict[str, Any]) -> str:
         return "imports"
     if entry.get("blocked_by"):
         return f"blocked by `{entry['blocked_by']}`"
-    return f"`{entry['file']}:{entry['line']}` {entry['type']}: {entry['message']}"
+    raised = f" (raised in `{entry['raised_in']}`)" if entry.get("raised_in") else ""
+    return f"`{entry['file']}:{entry['line']}` {entry['type']}: {entry['message']}{raised}"
 
 
 def render(findings: dict[str, Any]) -> str:

@@ -68,25 +68,34 @@ def dependency_order() -> list[str]:
 
 
 def describe(error: BaseException, module_file: str) -> "dict[str, Any]":
-    """Type, message and innermost frame of ``error``; ``blocked_by`` when that frame is another kernel module."""
+    """Type, message and place of ``error``.
+
+    The place is the innermost frame in a kernel module (``raised_in`` adds the
+    innermost frame when that is elsewhere, e.g. in a shim); ``blocked_by`` names
+    the kernel module when it is not the one being imported (a dependency failed).
+    """
     buffer = io.StringIO()
     sys.print_exception(error, buffer)  # type: ignore[attr-defined]
-    frame_file, frame_line = "", 0
+    frames: list[tuple[str, int]] = []
     for line in buffer.getvalue().split("\n"):
         line = line.strip()
         if line.startswith('File "'):
-            frame_file = line.split('"')[1]
-            frame_line = int(line.split("line ")[1].split(",")[0])
+            frames.append((line.split('"')[1], int(line.split("line ")[1].split(",")[0])))
+    kernel_frames = [frame for frame in frames if frame[0].startswith(KERNEL_DIR + "/")]
+    place = kernel_frames[-1] if kernel_frames else (frames[-1] if frames else ("", 0))
     blocked_by = None
-    if frame_file.startswith(KERNEL_DIR + "/") and frame_file != module_file:
-        blocked_by = frame_file[len(KERNEL_DIR) + 1 : -3]
-    return {
+    if place[0].startswith(KERNEL_DIR + "/") and place[0] != module_file:
+        blocked_by = place[0][len(KERNEL_DIR) + 1 : -3]
+    entry = {
         "type": type(error).__name__,
         "message": str(error),
-        "file": frame_file.replace(KERNEL_DIR + "/", "kernel/"),
-        "line": frame_line,
+        "file": place[0].replace(KERNEL_DIR + "/", "kernel/"),
+        "line": place[1],
         "blocked_by": blocked_by,
     }
+    if frames and frames[-1] != place:
+        entry["raised_in"] = f"{frames[-1][0]}:{frames[-1][1]}"
+    return entry
 
 
 def import_all(order: list[str]) -> "list[dict[str, Any]]":
