@@ -62,12 +62,14 @@ CATALOGUE: tuple[Construct, ...] = (
     ),
     Construct(
         "runtime_type_expr",
-        "type aliases evaluated at run time: `tuple[bool, int]`, `Deliver | Alarm`, `Callable[...]`",
-        ("runtime_type_alias.py", "runtime_union.py"),
+        "type expressions evaluated at run time: aliases `tuple[bool, int]`, `Deliver | Alarm`, `Callable[...]`; "
+        "field types of a functional NamedTuple",
+        ("runtime_type_alias.py", "runtime_union.py", "namedtuple_functional_generic.py"),
         "fails",
         ("runtime_type_expr",),
-        "aliases under a local `TYPE_CHECKING = False` / `if TYPE_CHECKING:` (mypy honours it), used quoted",
-        ("type_alias_alt.py",),
+        "aliases under a local `TYPE_CHECKING = False` / `if TYPE_CHECKING:` (mypy honours it), used quoted; "
+        'generic field types quoted (`"tuple[int, ...]"`)',
+        ("type_alias_alt.py", "namedtuple_functional_alt.py"),
     ),
     Construct(
         "typing_import",

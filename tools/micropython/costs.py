@@ -4,10 +4,11 @@ Theory of operation
 -------------------
 Each row times one operation in the form the kernel uses today and in its
 portable alternative (docs/micropython.md), with ``timeit``: the statement is
-run in batches sized by ``Timer.autorange`` (at least 0.2 s), ``--repeat``
-times, and the *fastest* batch gives nanoseconds per operation (the fastest is
-the least disturbed by other processes; the machine is shared, so figures vary
-from run to run, ratios less).  Records have 6 integer fields (like
+run in batches of about 0.05 s (a quarter of ``Timer.autorange``), the rows
+interleaved round by round, ``--rounds`` times, and the *fastest* batch gives
+nanoseconds per operation (the fastest is the least disturbed by other
+processes; the machine is shared, so figures vary from run to run, ratios
+less).  Records have 6 integer fields (like
 ``MotorState``); tuples have the kernel's sizes (14 notice slots, an IOB ring
 of 49).  Not a test: prints a table and exits 0.
 """
@@ -168,7 +169,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5, help="batches per row (default 5)")
+    parser.add_argument("--rounds", type=int, default=21, help="timed batches per row (default 21)")
     args = parser.parse_args(argv)
     namespace = {
         **globals(),
@@ -182,13 +183,16 @@ def main(argv: list[str] | None = None) -> int:
         "body": _record_body(),
         "SEP": (",", ":"),
     }
-    print(f"CPython {sys.version.split()[0]}; fastest of {args.repeat} batches; ns per operation; ratio to the first")
-    print("| operation | form | ns | ratio |\n|---|---|---:|---:|")
+    timers = [timeit.Timer(statement, globals=namespace) for _, _, statement in ROWS]
+    numbers = [max(1, timer.autorange()[0] // 4) for timer in timers]  # batches of about 0.05 s
+    best = [float("inf")] * len(ROWS)
+    for _ in range(args.rounds):  # rows interleaved round by round: a load change hits them alike
+        for index, timer in enumerate(timers):
+            best[index] = min(best[index], timer.timeit(numbers[index]) / numbers[index] * 1e9)
+    print(f"CPython {sys.version.split()[0]}; fastest of {args.rounds} interleaved batches; ns per operation")
+    print("| operation | form | ns | ratio to the first form |\n|---|---|---:|---:|")
     first = 0.0
-    for operation, form, statement in ROWS:
-        timer = timeit.Timer(statement, globals=namespace)
-        number, _ = timer.autorange()
-        ns = min(timer.repeat(repeat=args.repeat, number=number)) / number * 1e9
+    for (operation, form, _), ns in zip(ROWS, best, strict=True):
         if operation:
             first = ns
         print(f"| {operation} | {form} | {ns:,.0f} | {ns / first:.2f} |")

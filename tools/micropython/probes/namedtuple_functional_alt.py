@@ -1,12 +1,13 @@
 # typing.NamedTuple's functional form; under MicroPython it needs the harness's typing stand-in
-# (tools/micropython/shims/typing.py, 40 lines) on the device.  mypy --strict types it fully.
+# (tools/micropython/shims/typing.py) on the device.  mypy --strict types it fully.  The field types are
+# evaluated at run time, so generic ones are quoted (MicroPython cannot subscript `tuple`).
 import sys
 
 sys.path.insert(0, "/shims")
-from typing import NamedTuple  # noqa: E402
+from typing import NamedTuple
 
 
-class Windows(NamedTuple("Windows", [("hour_pulses", tuple), ("hour_phase_ticks", int)])):
+class Windows(NamedTuple("Windows", [("hour_pulses", "tuple[int, ...]"), ("hour_phase_ticks", int)])):
     """Rolling delivery windows."""
 
     __slots__ = ()

@@ -1,6 +1,6 @@
 # A hand-written record class with __slots__: portable, but every method is written by hand.
 class Tick:
-    __slots__ = ("tick", "missed")
+    __slots__ = ("missed", "tick")
 
     def __init__(self, tick: int, missed: bool = False) -> None:
         self.tick = tick

@@ -1,11 +1,6 @@
-# Type aliases and typing-only imports under a local TYPE_CHECKING (mypy treats the name as true).
+# Type aliases and typing-only imports under a local TYPE_CHECKING (mypy treats the name as true),
+# used in quoted annotations.
 TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from typing import Any
-
-    NoticeSlot = tuple[bool, int, int, int]
-    Command = Deliver | Alarm
 
 
 class Deliver:
@@ -14,6 +9,14 @@ class Deliver:
 
 class Alarm:
     pass
+
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    NoticeSlot = tuple[bool, int, int, int]
+    Command = Deliver | Alarm
 
 
 def first(slots: "Sequence[NoticeSlot]", extra: "Any") -> "Command | None":
