@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt | cksum | cut -d' ' -f1)
 
-.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day simulate clean
+.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day simulate micropython clean
 
 $(STAMP): pyproject.toml constraints.txt constraints-sim.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,5 +56,14 @@ day: $(STAMP)
 simulate: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/pumpkernel simulate
 
+# MicroPython 1.27 (WebAssembly port, pinned in tools/micropython/package-lock.json): what stands between
+# kernel/ and it (docs/micropython.md).  Needs node and npm; npm ci is the only network step.
+MPY := tools/micropython
+$(MPY)/node_modules/.package-lock.json: $(MPY)/package.json $(MPY)/package-lock.json
+	cd $(MPY) && npm ci --no-audit --no-fund --loglevel=error
+
+micropython: $(STAMP) $(MPY)/node_modules/.package-lock.json
+	$(BIN)/python -m tools.micropython.check
+
 clean:
-	rm -rf $(VENV) mutants .hypothesis .mypy_cache .ruff_cache
+	rm -rf $(VENV) mutants .hypothesis .mypy_cache .ruff_cache $(MPY)/node_modules
