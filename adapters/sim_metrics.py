@@ -24,6 +24,12 @@ within the same minute still counts.  Each one is:
   ``LGS_ENDED`` cause: recovered, maximum duration, sensor lost; or the mode
   it ended in: resumed by the user, a manual suspend for a set change, ...).
 
+The patient model can collapse: simglucose sets the derivative of a state
+to zero once the state is negative, so a patient whose glucose is driven
+through zero stays there for the rest of the run.  ``collapsed_minute`` is the
+first minute with true glucose at or below 1 mg/dL (-1 if none); the minutes
+after it still count (as below 54), and the report names the patient.
+
 Alarms are counted by kind and by the priority the kernel sent with each
 ``Alarm`` command (``kernel.alarms.PRIORITY``).  An alarm **needs a person to
 act** when its priority is high or medium: in IEC 60601-1-8 a high-priority
@@ -50,6 +56,7 @@ from kernel.reasons import Reason
 
 JUSTIFIED_WITHIN_MINUTES = 30
 JUSTIFIED_BELOW_MGDL = 70.0
+COLLAPSED_AT_MGDL = 1.0
 USED = 0
 
 PERSON_PRIORITIES = (Priority.HIGH, Priority.MEDIUM)
@@ -155,6 +162,8 @@ class Summary:
     cv_pct: float
     min_mgdl: float
     max_mgdl: float
+    collapsed_minute: int
+    """First minute with true glucose <= 1 mg/dL, where the model stops (see module docstring); -1 if none."""
     tir_pct: float
     below_70_pct: float
     below_54_pct: float
@@ -217,6 +226,7 @@ def summarise(run: PatientRun, episodes: list[Suspension] | None = None) -> Summ
         cv_pct=cv,
         min_mgdl=min(bg, default=0.0),
         max_mgdl=max(bg, default=0.0),
+        collapsed_minute=next((minute for minute, g in enumerate(bg) if g <= COLLAPSED_AT_MGDL), -1),
         tir_pct=_pct(bg, lambda g: 70 <= g <= 180),
         below_70_pct=_pct(bg, lambda g: g < 70),
         below_54_pct=_pct(bg, lambda g: g < 54),
@@ -296,6 +306,7 @@ def population(summaries: list[Summary], episodes: list[Suspension]) -> dict[str
         limit_hits=sum(s.limit_hits for s in summaries),
         refusals=sum(s.refusals for s in summaries),
         patients_with_time_below_54=sum(1 for s in summaries if s.below_54_pct > 0),
+        collapsed_patients=[s.patient for s in summaries if s.collapsed_minute >= 0],
         alarms_per_day_by_kind=merged("alarms_by_kind"),
         alarms_per_day_by_priority=merged("alarms_by_priority"),
         suspensions_per_day_ended_by=merged("suspensions_ended_by"),

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +67,18 @@ def profile(runs: list[PatientRun]) -> tuple[list[float], list[list[float]]]:
             days.append(day.reshape(1, -1))
     table = numpy.vstack(days)
     wide = numpy.hstack([table[:, -WINDOW_MINUTES:], table, table[:, :WINDOW_MINUTES]])
-    slots = range(0, MINUTES_PER_DAY + 1, SLOT_MINUTES)
+    slots = range(0, MINUTES_PER_DAY, SLOT_MINUTES)
+    percentile = numpy.nanpercentile if numpy.isnan(table).any() else numpy.percentile  # nan: less than a day
     bands: list[list[float]] = [[] for _ in PERCENTILES]
-    for minute in slots:
-        window = wide[:, minute : minute + 2 * WINDOW_MINUTES + 1]
-        values = numpy.nanpercentile(window, PERCENTILES) if numpy.isfinite(window).any() else [numpy.nan] * 5
-        for band, value in zip(bands, values, strict=True):
-            band.append(float(value))
-    return [m / 60 for m in slots], bands
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a slot with no data at all gives nan, drawn as a gap
+        for minute in slots:
+            values = percentile(wide[:, minute : minute + 2 * WINDOW_MINUTES + 1], PERCENTILES)
+            for band, value in zip(bands, values, strict=True):
+                band.append(float(value))
+    for band in bands:
+        band.append(band[0])  # 24:00 is 0:00 again
+    return [m / 60 for m in (*slots, MINUTES_PER_DAY)], bands
 
 
 def _draw_profile(ax: Any, hours: list[float], bands: list[list[float]], *, small: bool = False) -> None:
@@ -86,6 +91,12 @@ def _draw_profile(ax: Any, hours: list[float], bands: list[list[float]], *, smal
     ax.plot(hours, p50, color="#0b2545", linewidth=1.2 if small else 2.0, label="median")
     ax.set_xlim(0, 24)
     ax.set_xticks(range(0, 25, 6 if small else 3))
+
+
+def _bottom(bands: list[list[float]], runs: list[PatientRun]) -> float:
+    """40 mg/dL, or 0 when the 5th percentile or a suspension start goes below 45 mg/dL."""
+    lowest = min((v for v in bands[0] if v == v), default=100.0)
+    return 0.0 if lowest < 45 or any(min(run.bg_mgdl, default=100.0) < 45 for run in runs) else 40.0
 
 
 def _marks(episodes: list[Suspension], runs: list[PatientRun]) -> dict[str, tuple[list[float], list[float]]]:
@@ -122,7 +133,7 @@ def agp_figure(runs: list[PatientRun], episodes: list[Suspension], title: str, p
             zorder=3,
         )
     top = max(350.0, max((v for v in bands[4] if v == v), default=350.0) + 20)
-    ax.set_ylim(40, top)
+    ax.set_ylim(_bottom(bands, runs), top)
     ax.set_ylabel("true glucose (mg/dL)")
     ax.set_title(title, loc="left", fontsize=11)
     ax.legend(loc="upper left", fontsize=8, ncol=3, framealpha=0.9)
@@ -178,6 +189,7 @@ def agp_figure(runs: list[PatientRun], episodes: list[Suspension], title: str, p
     rates.step(
         range(25), [*person, person[-1]], where="post", color="black", linewidth=1.2, label="alarms needing a person"
     )
+    rates.set_ylim(0, 1.35 * max([*person, *(t + p for t, p in zip(*per_hour.values(), strict=True)), 0.1]))
     rates.set_ylabel("per hour,\nper patient-day", fontsize=9)
     rates.set_xlabel("time of day (h)")
     rates.legend(loc="upper left", fontsize=8, ncol=3)
@@ -208,7 +220,7 @@ def agp_grid(runs: list[PatientRun], episodes: list[Suspension], path: Path, col
             ax.scatter(x, y, marker="v", s=9, color=COLOURS[kind], linewidth=0, alpha=0.8, zorder=3)
         below = 100 * sum(1 for g in run.bg_mgdl if g < 70) / max(1, len(run.bg_mgdl))
         ax.set_title(f"{run.patient}: {len(mine) / max(run.days, 1e-9):.1f} LGS/d, <70 {below:.1f} %", fontsize=8)
-        ax.set_ylim(40, 350)
+        ax.set_ylim(0, 350)
         ax.tick_params(labelsize=7)
     fig.suptitle(
         "AGP of each patient (true glucose: median, 25-75 %, 5-95 %; triangles: suspension starts, "

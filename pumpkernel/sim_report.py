@@ -150,12 +150,21 @@ def print_report(console: Any, report: Report) -> None:
         ]
 
     for s in report.summaries:
-        t.add_row(*row(s.patient, dataclasses.asdict(s), s.days, s.lowest_in_suspension_mgdl))
+        name = s.patient + (" (collapsed)" if s.collapsed_minute >= 0 else "")
+        t.add_row(*row(name, dataclasses.asdict(s), s.days, s.lowest_in_suspension_mgdl))
     p = report.population
     days = p["patient_days"]
     totals = {k.removesuffix("_per_day"): v * days for k, v in p.items() if k.endswith("_per_day")}
     t.add_row(*row("population", {**p, **totals}, days, p["lowest_in_suspension_mgdl"]), style="bold")
     console.print(t)
+    for s in report.summaries:
+        if s.collapsed_minute >= 0:
+            day, minute = divmod(s.collapsed_minute, 1440)
+            console.print(
+                f"[bold red]{s.patient}: the patient model collapsed[/] (true glucose <= 1 mg/dL from day {day + 1} "
+                f"{minute // 60:02d}:{minute % 60:02d}; simglucose does not recover from it; later minutes count "
+                f"as below 54; lowest before: {s.min_mgdl:.0f} mg/dL)"
+            )
     console.print(
         "LGS: low-glucose suspensions; thr/pred: threshold / predictive (by the kernel's reading at the start); "
         "false: no true glucose < 70 mg/dL within 30 min of the start; min/LGS: mean duration; lowest: lowest "

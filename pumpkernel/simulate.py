@@ -135,8 +135,14 @@ def timing(args: argparse.Namespace, runs: list[PatientRun], wall_s: float) -> d
     }
 
 
-def figures(out: Path, runs: list[PatientRun], report: Any, focus: str | None) -> list[Path]:
-    """Every figure of the module docstring; returns their paths."""
+def _agp_job(job: tuple[list[PatientRun], list[Any], str, Path]) -> Path:
+    from pumpkernel.sim_agp import agp_figure
+
+    return agp_figure(*job)
+
+
+def figures(out: Path, runs: list[PatientRun], report: Any, focus: str | None, processes: int = 1) -> list[Path]:
+    """Every figure of the module docstring (the patients' AGPs in ``processes`` processes); returns their paths."""
     from pumpkernel.sim_agp import agp_figure, agp_grid
     from pumpkernel.sim_figures import overview_figure, summary_figure
 
@@ -152,14 +158,18 @@ def figures(out: Path, runs: list[PatientRun], report: Any, focus: str | None) -
     paths.append(agp_figure(runs, report.episodes, title, out / "agp_population.png"))
     paths.append(agp_grid(runs, report.episodes, out / "agp_patients.png"))
     (out / "agp").mkdir(exist_ok=True)
+    jobs: list[tuple[list[PatientRun], list[Any], str, Path]] = []
     for run, summary in zip(runs, report.summaries, strict=True):
         mine = [e for e in report.episodes if e.patient == run.patient]
         title = (
-            f"AGP, {run.patient} ({days:g} days, seed {report.run['seed']}):\nTIR {summary.tir_pct:.1f} %, "
+            f"AGP, {run.patient} ({days:g} days, seed {report.run['seed']})"
+            + (": the patient model collapsed (true glucose <= 1 mg/dL)" if summary.collapsed_minute >= 0 else "")
+            + f":\nTIR {summary.tir_pct:.1f} %, "
             f"< 70 {summary.below_70_pct:.2f} %, < 54 {summary.below_54_pct:.2f} %, CV {summary.cv_pct:.0f} %, "
             f"{summary.suspensions} suspensions, {summary.person_alarms} alarms needing a person"
         )
-        paths.append(agp_figure([run], mine, title, out / "agp" / f"{run.patient.replace('#', '_')}.png"))
+        jobs.append(([run], mine, title, out / "agp" / f"{run.patient.replace('#', '_')}.png"))
+    paths += fan_out(_agp_job, jobs, processes=processes)
     chosen = next((run for run in runs if run.patient == focus), runs[0])
     paths.append(overview_figure(runs, chosen, report.summaries, out / "simulate.png"))
     return paths
@@ -189,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
     report.timing = timing(args, runs, wall_s)
     written = write_report(args.out, report)
     if not args.no_plot:
-        written += figures(args.out, runs, report, args.focus)
+        written += figures(args.out, runs, report, args.focus, args.jobs)
     report.timing["report_wall_s"] = time.perf_counter() - started
     write_report(args.out, report)
     print_report(console, report)
