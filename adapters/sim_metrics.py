@@ -191,6 +191,7 @@ class Summary:
     alarms_by_kind: dict[str, int] = field(default_factory=dict)
     alarms_by_priority: dict[str, int] = field(default_factory=dict)
     suspensions_ended_by: dict[str, int] = field(default_factory=dict)
+    refusals_by_reason: dict[str, int] = field(default_factory=dict)
 
 
 def _pct(values: list[float], keep: Callable[[float], bool]) -> float:
@@ -253,6 +254,7 @@ def summarise(run: PatientRun, episodes: list[Suspension] | None = None) -> Summ
         alarms_by_kind=by_kind,
         alarms_by_priority=by_priority,
         suspensions_ended_by=ended,
+        refusals_by_reason=dict(sorted(run.refusals.items())),
     )
 
 
@@ -310,5 +312,6 @@ def population(summaries: list[Summary], episodes: list[Suspension]) -> dict[str
         alarms_per_day_by_kind=merged("alarms_by_kind"),
         alarms_per_day_by_priority=merged("alarms_by_priority"),
         suspensions_per_day_ended_by=merged("suspensions_ended_by"),
+        refusals_per_day_by_reason=merged("refusals_by_reason"),
     )
     return figures

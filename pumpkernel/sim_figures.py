@@ -32,11 +32,35 @@ from pumpkernel.sim_report import Report, alarm_kind_rows, anchor_rows
 GROUP_COLOURS = {"adolescent": "tab:blue", "adult": "tab:green", "child": "tab:purple"}
 
 
-def _dots(ax: Any, x: float, values: list[float], names: list[str]) -> None:
-    """One dot per patient around ``x``, coloured by age group."""
+def _dots(ax: Any, x: float, values: list[float], names: list[str], ceiling: float | None = None) -> float:
+    """One dot per patient around ``x``, coloured by age group; values above ``ceiling`` as arrows at it, listed.
+
+    Returns the highest value drawn.
+    """
     n = max(1, len(values) - 1)
+    above = []
     for i, (value, name) in enumerate(zip(values, names, strict=True)):
-        ax.scatter(x - 0.25 + 0.5 * i / n, value, s=12, color=GROUP_COLOURS[name.split("#")[0]], zorder=3)
+        where = x - 0.25 + 0.5 * i / n
+        colour = GROUP_COLOURS[name.split("#")[0]]
+        if ceiling is not None and value > ceiling:
+            ax.scatter(where, ceiling, s=30, marker="^", color=colour, zorder=3)
+            above.append(f"{name} {value:.1f}")
+        else:
+            ax.scatter(where, value, s=12, color=colour, zorder=3)
+    if above:
+        pairs = [", ".join(above[k : k + 2]) for k in range(0, len(above), 2)]
+        ax.text(
+            0.99,
+            0.97,
+            "above the scale (^):\n" + "\n".join(pairs),
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=7.5,
+            bbox={"facecolor": "white", "edgecolor": "#cccccc"},
+        )
+        return ceiling * (1.25 + 0.12 * len(pairs))
+    return max([v for v in values if ceiling is None or v <= ceiling] + ([ceiling] if above else []), default=0.0)
 
 
 def _reference(ax: Any, level: float, text: str, colour: str, style: str = "--") -> None:
@@ -110,14 +134,15 @@ def summary_figure(report: Report, path: Path) -> Path:
     ):
         ax = fig.add_subplot(grid[1, col])
         values = [getattr(x, key) for x in s]
+        ceiling = max(3 * consensus, 1.5 * p[key])
         ax.bar(0, p[key], width=0.6, color="#c0392b", label=f"population {p[key]:.2f} %")
-        _dots(ax, 1, values, names)
+        highest = _dots(ax, 1, values, names, ceiling)
         _reference(ax, target, f"target <= {target:g}", "black", "-")
         _reference(ax, consensus, f"consensus < {consensus:g}", "#16a085")
         ax.set_xticks([0, 1], ["population", "per patient"])
         ax.set_ylabel("% of time")
         ax.set_title(f"{label}: {p[key]:.2f} %", loc="left", fontsize=10)
-        _finish(ax, max([p[key], consensus, *values]))
+        _finish(ax, max(p[key], consensus, highest) * 1.1)
 
     ax = fig.add_subplot(grid[2, 0])
     ax.bar(0, p["tir_pct"], width=0.6, color="#27ae60", label=f"population {p['tir_pct']:.1f} %")
@@ -136,7 +161,7 @@ def summary_figure(report: Report, path: Path) -> Path:
     ax.axis("off")
     rows = [
         [
-            a["figure"].replace("low-glucose suspensions", "suspensions").replace(" mg/dL", ""),
+            a["figure"].replace("low-glucose ", "").replace(" per patient-day", " / patient-day").replace(" mg/dL", ""),
             f"{a['value']:.2f}",
             a["target"].replace(" (issue 18)", "").replace(" (consensus)", " (cons.)"),
             "yes" if a["meets_target"] else "NO",

@@ -112,7 +112,11 @@ def anchor_rows(population: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _fmt(value: float, digits: int = 1) -> str:
-    return "-" if isinstance(value, float) and math.isnan(value) else f"{value:.{digits}f}"
+    """``value`` rounded to ``digits``; "-" for NaN; no "-0" for a value that rounds to zero."""
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    text = f"{value:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
 def print_report(console: Any, report: Report) -> None:
@@ -163,7 +167,7 @@ def print_report(console: Any, report: Report) -> None:
             console.print(
                 f"[bold red]{s.patient}: the patient model collapsed[/] (true glucose <= 1 mg/dL from day {day + 1} "
                 f"{minute // 60:02d}:{minute % 60:02d}; simglucose does not recover from it; later minutes count "
-                f"as below 54; lowest before: {s.min_mgdl:.0f} mg/dL)"
+                f"as below 54)"
             )
     console.print(
         "LGS: low-glucose suspensions; thr/pred: threshold / predictive (by the kernel's reading at the start); "
@@ -238,9 +242,15 @@ def print_timing(console: Any, timing: dict[str, Any]) -> None:
 def _flat(summary: Summary) -> dict[str, Any]:
     row = dataclasses.asdict(summary)
     days = max(summary.days, 1e-9)
-    for name in ("alarms_by_kind", "alarms_by_priority", "suspensions_ended_by"):
+    prefixes = {
+        "alarms_by_kind": "alarms",
+        "alarms_by_priority": "alarms",
+        "suspensions_ended_by": "suspensions_ended_by",
+        "refusals_by_reason": "refused",
+    }
+    for name, prefix in prefixes.items():
         for key, count in row.pop(name).items():
-            row[f"{name.removesuffix('_by_kind').removesuffix('_by_priority')}_{key}"] = count
+            row[f"{prefix}_{key}"] = count
     for name in ("suspensions", "threshold_suspensions", "predictive_suspensions", "false_suspensions"):
         row[f"{name}_per_day"] = getattr(summary, name) / days
     for name in ("alarms", "person_alarms", "stop_delivery_alarms"):

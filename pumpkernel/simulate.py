@@ -26,6 +26,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
     from pumpkernel.sim_report import print_report, write_report
 
     console = Console(width=None if sys.stdout.isatty() else 180)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)  # simglucose's gym 0.9.4, on import
+    warnings.filterwarnings("ignore", category=UserWarning)
     if not sim_available():
         console.print("simglucose is not installed: run `make simulate` (it installs the sim extra)")
         return 2
