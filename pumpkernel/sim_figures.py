@@ -35,7 +35,7 @@ GROUP_COLOURS = {"adolescent": "tab:blue", "adult": "tab:green", "child": "tab:p
 def _dots(ax: Any, x: float, values: list[float], names: list[str], ceiling: float | None = None) -> float:
     """One dot per patient around ``x``, coloured by age group; values above ``ceiling`` as arrows at it, listed.
 
-    Returns the highest value drawn.
+    Returns how high the axis must reach (the highest dot, or room above the arrows for their list).
     """
     n = max(1, len(values) - 1)
     above = []
@@ -47,7 +47,7 @@ def _dots(ax: Any, x: float, values: list[float], names: list[str], ceiling: flo
             above.append(f"{name} {value:.1f}")
         else:
             ax.scatter(where, value, s=12, color=colour, zorder=3)
-    if above:
+    if above and ceiling is not None:
         pairs = [", ".join(above[k : k + 2]) for k in range(0, len(above), 2)]
         ax.text(
             0.99,
@@ -60,7 +60,7 @@ def _dots(ax: Any, x: float, values: list[float], names: list[str], ceiling: flo
             bbox={"facecolor": "white", "edgecolor": "#cccccc"},
         )
         return ceiling * (1.25 + 0.12 * len(pairs))
-    return max([v for v in values if ceiling is None or v <= ceiling] + ([ceiling] if above else []), default=0.0)
+    return max(values, default=0.0)
 
 
 def _reference(ax: Any, level: float, text: str, colour: str, style: str = "--") -> None:
