@@ -65,6 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-plot", action="store_true", help="write no figures")
 
 
+def arguments(argv: list[str]) -> argparse.Namespace:
+    """``pumpkernel simulate``'s arguments from a command line (tests, scripts)."""
+    parser = argparse.ArgumentParser(prog="pumpkernel simulate")
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
 def choose_patients(spec: str) -> list[str]:
     if spec == "all":
         return list(PATIENTS)

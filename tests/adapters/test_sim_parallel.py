@@ -18,18 +18,10 @@ pytestmark = pytest.mark.skipif(not sim_available(), reason="the sim extra (simg
 
 
 def _args(out: Path, **changes: Any) -> argparse.Namespace:
-    args = argparse.Namespace(
-        patients="adolescent#002,child#004",
-        days=1,
-        hours=3,
-        scenario="random",
-        seed=3,
-        jobs=1,
-        dask=None,
-        out=out,
-        focus=None,
-        no_plot=True,
-    )
+    from pumpkernel import simulate
+
+    argv = ["--patients", "adolescent#002,child#004", "--hours", "3", "--seed", "3", "--no-plot", "--out", str(out)]
+    args = simulate.arguments(argv)
     for key, value in changes.items():
         setattr(args, key, value)
     return args

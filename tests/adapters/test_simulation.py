@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import warnings
 from pathlib import Path
@@ -50,18 +49,8 @@ def test_a_short_simulated_run() -> None:
 def test_pumpkernel_simulate_writes_report_and_figures(tmp_path: Path) -> None:
     from pumpkernel import simulate
 
-    args = argparse.Namespace(
-        patients="child#001",
-        days=1,
-        hours=4,
-        scenario="random",
-        seed=2,
-        jobs=1,
-        dask=None,
-        out=tmp_path,
-        focus=None,
-        no_plot=False,
-    )
+    args = simulate.arguments(["--patients", "child#001", "--hours", "4", "--seed", "2", "--jobs", "1"])
+    args.out = tmp_path
     assert simulate.run(args) == 0
     for name in ("summary.png", "agp_population.png", "agp_patients.png", "simulate.png", "agp/child_001.png"):
         png = tmp_path / name
@@ -80,16 +69,7 @@ def test_pumpkernel_simulate_writes_report_and_figures(tmp_path: Path) -> None:
 def test_all_thirty_patients_two_days(tmp_path: Path) -> None:
     from pumpkernel import simulate
 
-    args = argparse.Namespace(
-        patients="all",
-        days=2,
-        hours=None,
-        scenario="random",
-        seed=1,
-        jobs=2,
-        dask=None,
-        out=tmp_path,
-        focus=None,
-        no_plot=False,
+    args = simulate.arguments(
+        ["--patients", "all", "--days", "2", "--seed", "1", "--jobs", "2", "--out", str(tmp_path)]
     )
     assert simulate.run(args) == 0
