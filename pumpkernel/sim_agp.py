@@ -33,7 +33,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from adapters.sim_metrics import PERSON_PRIORITIES, Suspension
+from adapters.sim_metrics import COLLAPSED_AT_MGDL, PERSON_PRIORITIES, Suspension
 from adapters.sim_record import PatientRun
 from adapters.sim_world import MINUTES_PER_DAY
 from kernel.alarms import Priority
@@ -136,7 +136,7 @@ def agp_figure(runs: list[PatientRun], episodes: list[Suspension], title: str, p
     ax.set_ylim(_bottom(bands, runs), top)
     ax.set_ylabel("true glucose (mg/dL)")
     ax.set_title(title, loc="left", fontsize=11)
-    ax.legend(loc="upper left", fontsize=8, ncol=3, framealpha=0.9)
+    ax.legend(loc="upper left", fontsize=8, ncol=3, framealpha=0.9, markerscale=2.5 if many else 1.5)
     ax.text(
         0.995,
         0.985,
@@ -219,7 +219,9 @@ def agp_grid(runs: list[PatientRun], episodes: list[Suspension], path: Path, col
         for kind, (x, y) in _marks(mine, [run]).items():
             ax.scatter(x, y, marker="v", s=9, color=COLOURS[kind], linewidth=0, alpha=0.8, zorder=3)
         below = 100 * sum(1 for g in run.bg_mgdl if g < 70) / max(1, len(run.bg_mgdl))
-        ax.set_title(f"{run.patient}: {len(mine) / max(run.days, 1e-9):.1f} LGS/d, <70 {below:.1f} %", fontsize=8)
+        collapsed = " (model collapsed)" if min(run.bg_mgdl, default=100.0) <= COLLAPSED_AT_MGDL else ""
+        title = f"{run.patient}: {len(mine) / max(run.days, 1e-9):.1f} LGS/d, <70 {below:.1f} %{collapsed}"
+        ax.set_title(title, fontsize=8, color="#c0392b" if collapsed else "black")
         ax.set_ylim(0, 350)
         ax.tick_params(labelsize=7)
     fig.suptitle(
