@@ -6,14 +6,14 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt constraints-dist.txt | cksum | cut -d' ' -f1)
 
-.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day simulate micropython clean
+.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day simulate simulate-week micropython clean
 
-$(STAMP): pyproject.toml constraints.txt constraints-sim.txt
+$(STAMP): pyproject.toml constraints.txt constraints-sim.txt constraints-dist.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -c constraints-sim.txt \
-		-e '.[verify,sim]' 2>&1 | grep -v "^WARNING: Location" || true
+		-c constraints-dist.txt -e '.[verify,sim,dist]' 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -c "import z3, crosshair, hypothesis, pytest, mypy, rich"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
@@ -55,6 +55,10 @@ day: $(STAMP)
 
 simulate: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/pumpkernel simulate
+
+# The baseline of issue 18: 30 patients x 7 days, random meals, CGM noise, seed 1 (docs/simulation.md).
+simulate-week: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/pumpkernel simulate --patients all --days 7 --scenario random --seed 1 --out out/simulate-week
 
 # MicroPython 1.27 (WebAssembly port, pinned in tools/micropython/package-lock.json): what stands between
 # kernel/ and it (docs/micropython.md).  Needs node and npm; npm ci is the only network step.
