@@ -16,7 +16,7 @@ needed:
   derived by ``pumpkernel verify`` (proved, tested, open) with the covering
   invariants and obligations.
 
-Both exports are built by their own tools in ``tests/evidence/test_exports.py``
+Both exports are built by their own tools in ``tests/bundle/test_exports.py``
 (StrictDoc; Sphinx with sphinx-needs, warnings as errors).
 
 ``--format needs`` writes sphinx-needs ``req`` directives (reStructuredText;
