@@ -14,10 +14,11 @@ details.  Blocks are rendered by ``report.markup``.
 from __future__ import annotations
 
 import pathlib
+import re
 from typing import Any
 
 from pumpkernel.report.markup import Block
-from pumpkernel.report.units import config_rows
+from pumpkernel.report.units import config_rows, human, internal
 
 
 def _short(text: str, limit: int = 140) -> str:
@@ -196,6 +197,15 @@ def _traceability_blocks(doc: dict[str, Any]) -> list[Block]:
     return out
 
 
+def _in_units(name: str, before: str, after: str, pulse_mu: int) -> str:
+    """``before → after`` in human units when the field's name gives its unit and both values are integers."""
+    field = name.rsplit(".", 1)[-1]
+    if not (before.lstrip("-").isdigit() and after.lstrip("-").isdigit()) or not pulse_mu:
+        return ""
+    said = human(field, int(before), pulse_mu), human(field, int(after), pulse_mu)
+    return "" if said[1] == internal(field, int(after)) else f"{said[0]} → {said[1]}"
+
+
 def _counterexample_blocks(cxs: list[dict[str, Any]]) -> list[Block]:
     out: list[Block] = [("h", 2, "Counterexamples")]
     if not cxs:
@@ -205,7 +215,11 @@ def _counterexample_blocks(cxs: list[dict[str, Any]]) -> list[Block]:
         out.append(("h", 3, f"{cx['obligation']} (requirements {', '.join(cx['requirements'])})"))
         out.append(("p", f"Obligation: {cx['statement']}"))
         out.append(("p", f"Event: `{cx['event']}`. The real kernel takes the same step: {cx['kernel_agrees']}."))
-        out.append(("table", ["state field", "before", "after"], [[f"`{n}`", a, b] for n, a, b in cx["changes"][:60]]))
+        pulse = re.search(r"\bpulse_mu=(\d+)", cx.get("config", ""))
+        rows = [
+            [f"`{n}`", a, b, _in_units(n, a, b, int(pulse.group(1)) if pulse else 0)] for n, a, b in cx["changes"][:60]
+        ]
+        out.append(("table", ["state field", "before", "after", "in human units (before → after)"], rows))
         out.append(("p", f"Regression test (`{cx['regression_file']}` in this bundle):"))
         out.append(("code", "python", cx["regression_test"]))
         out.append(("p", "Configuration, state before and state after, in full:"))

@@ -63,7 +63,7 @@ def _wrap(text: str, width: int = 38, limit: int = 8) -> str:
     return "\n".join(lines)
 
 
-def _add(graph: Any, node: dict[str, Any], url: str = "") -> None:
+def _add(graph: Any, node: dict[str, Any], url: str = "", lines: int = 8) -> None:
     kind, status = node["type"], node["status"]
     attrs = dict(SHAPE[kind])
     attrs.setdefault("style", "filled")
@@ -72,8 +72,8 @@ def _add(graph: Any, node: dict[str, Any], url: str = "") -> None:
     attrs["color"] = "#607d8b" if neutral else LINE.get(status, "#000000")
     attrs["penwidth"] = "2" if status == "failed" else "1.2"
     mark = {"assumption": "  A", "justification": "  J"}.get(kind, "")
-    width = 16 if kind == "solution" else 38
-    label = f"{node['id']}{mark}\n{_wrap(node['text'], width, 8 if kind in ('goal', 'strategy') else 14)}"
+    width = {"solution": 16, "strategy": 28}.get(kind, 36)
+    label = f"{node['id']}{mark}\n{_wrap(node['text'], width, lines if kind in ('goal', 'strategy') else 14)}"
     if kind == "goal" and "counts" in node:
         c = node["counts"]
         label += f"\n{c['proved']} proved, {c['tested']} tested, {c['open']} open"
@@ -119,9 +119,9 @@ def _evidence_row(graph: Any, goal: dict[str, Any], solutions: list[dict[str, An
         name = name.rsplit("/", 1)[-1] if sn.get("evidence_kind") == "tests" else name
         cells.append(
             f'<td bgcolor="{CELL.get(status, "#ffffff")}" title="{html.escape(sn["text"])}">'
-            f"{html.escape(short)} {html.escape(name[:28])}<br/>{html.escape(status)}</td>"
+            f"{html.escape(short)} {html.escape(name[:24])}<br/>{html.escape(status)}</td>"
         )
-    rows = [cells[i : i + 4] for i in range(0, len(cells), 4)]
+    rows = [cells[i : i + 3] for i in range(0, len(cells), 3)]
     body = "".join("<tr>" + "".join(row) + "</tr>" for row in rows)
     label = f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">{body}</table>>'
     node_id = f"{goal['id']}-evidence"
@@ -164,7 +164,7 @@ def views(case: dict[str, Any]) -> dict[str, str]:
         graph.edge(hazard["id"], strategy["id"])
         for goal_id in children.get(strategy["id"], []):
             goal = nodes[goal_id]
-            _add(graph, goal)
+            _add(graph, goal, lines=4)
             graph.edge(strategy["id"], goal_id)
             below = [nodes[c] for c in children.get(goal_id, [])]
             _evidence_row(graph, goal, [n for n in below if n["type"] == "solution"])

@@ -83,7 +83,17 @@ def step_proofs(options: Options, state: dict[str, Any], progress: Progress | No
             Case("proofs.weakening", w["id"], PASSED if caught else FAILED, "" if caught else "not caught by any proof")
         )
     data["counterexamples"] = counterexamples
-    s = data["summary"]
+    outcomes = [str(row.get("result", "unknown")) for row in data["obligations"]]
+    weakenings = data.get("weakenings", [])
+    s = {
+        "obligations": len(outcomes),
+        "proved": outcomes.count("proved"),
+        "failed": outcomes.count("failed"),
+        "unknown": len(outcomes) - outcomes.count("proved") - outcomes.count("failed"),
+        "weakenings": len(weakenings),
+        "weakenings_caught": sum(w.get("caught_by") is not None for w in weakenings),
+    }
+    data["summary"] = s
     if any(r.status == "unknown" for r in results):
         timed = any("timeout" in r.detail or "canceled" in r.detail for r in results if r.status == "unknown")
         status = TIMEOUT if timed else UNKNOWN
