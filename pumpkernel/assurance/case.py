@@ -25,7 +25,8 @@ Theory of operation
 
 Every node has a status: ``proved`` and ``tested`` (supported), ``open`` (not
 supported, nothing failed: undeveloped, not run, a sample), ``failed`` (some
-evidence below is red).  A goal takes the worst status of what supports it
+evidence below is red); an undeveloped goal outside the kernel's claim is
+``undeveloped``.  A goal takes the worst status of what supports it
 (failed > open > tested > proved), so a red obligation or test turns its
 requirement, its hazard and the top goal red.  Undeveloped goals for what a
 proof leaves to the adapters (``not_covered``) lie outside the kernel's claim:
@@ -107,7 +108,7 @@ def _requirement_goal(case: _Case, row: dict[str, Any]) -> str:
             f"U-{row['id']}",
             "goal",
             "Not covered by the kernel's evidence (outside this argument): " + row["not_covered"],
-            "open",
+            "undeveloped",
             undeveloped=True,
             out_of_scope=True,
         )

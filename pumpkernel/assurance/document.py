@@ -142,6 +142,8 @@ def traceability(verification: Verification) -> list[dict[str, Any]]:
                 status = PASSED_ITEM if contract_ok.get(function, False) else FAILED_ITEM
             evidence.append({"kind": "crosshair", "name": function, "status": status, "detail": "CrossHair contract"})
         for path in tests:
+            if not path.rsplit("/", 1)[-1].startswith("test_"):
+                continue  # a helper module that names the requirement (oracle.py, world.py) is not a test
             cases = _cases_of(path, ran)
             if not cases:
                 evidence.append(

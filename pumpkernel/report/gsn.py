@@ -8,7 +8,8 @@ right, in GSN shapes: goals are boxes (an undeveloped goal carries a small
 diamond), strategies parallelograms, solutions circles, contexts rounded
 boxes, assumptions and justifications ellipses marked A and J; *supported
 by* arrows are solid, *in context of* arrows hollow.  Colour is status: green
-proved, light green tested, amber open, red failed.
+proved, light green tested, amber open, red failed; white and dashed an
+undeveloped goal outside the kernel's claim.
 
 * ``overview``: the top goal, its context, assumptions and justification, the
   strategy over the hazard classes, one goal per hazard (with its counts; a
@@ -33,8 +34,8 @@ from typing import Any
 
 from pumpkernel.report.markup import CSS, inline_html
 
-FILL = {"proved": "#c8e6c9", "tested": "#e8f5e9", "open": "#fff3c4", "failed": "#ffcdd2"}
-LINE = {"proved": "#2e7d32", "tested": "#66bb6a", "open": "#c79100", "failed": "#c62828"}
+FILL = {"proved": "#c8e6c9", "tested": "#e8f5e9", "open": "#fff3c4", "failed": "#ffcdd2", "undeveloped": "#ffffff"}
+LINE = {"proved": "#2e7d32", "tested": "#66bb6a", "open": "#c79100", "failed": "#c62828", "undeveloped": "#78909c"}
 CELL = {"passed": "#a5d6a7", "failed": "#ef9a9a", "unknown": "#ef9a9a", "not run": "#e0e0e0"}
 SHAPE = {
     "goal": {"shape": "box"},
@@ -66,7 +67,7 @@ def _wrap(text: str, width: int = 38, limit: int = 8) -> str:
 def _add(graph: Any, node: dict[str, Any], url: str = "", lines: int = 8) -> None:
     kind, status = node["type"], node["status"]
     attrs = dict(SHAPE[kind])
-    attrs.setdefault("style", "filled")
+    attrs.setdefault("style", "filled,dashed" if status == "undeveloped" else "filled")
     neutral = kind in ("context", "assumption", "justification") and status != "failed"
     attrs["fillcolor"] = "#eceff1" if neutral else FILL.get(status, "#ffffff")
     attrs["color"] = "#607d8b" if neutral else LINE.get(status, "#000000")
@@ -197,7 +198,8 @@ def page(case: dict[str, Any], svgs: dict[str, str], title: str) -> str:
         "<p>Goal Structuring Notation: goals (boxes) are supported by strategies (parallelograms) and solutions "
         "(evidence); contexts (rounded boxes), assumptions (A) and justifications (J) qualify a goal; a diamond marks "
         "an undeveloped goal. Colours: green proved, light green tested, amber open (not supported, nothing failed), "
-        "red failed. A goal is never shown better than the worst evidence below it.</p>",
+        "red failed; white and dashed: undeveloped, outside the kernel's claim (what a proof leaves to the adapters). "
+        "A goal is never shown better than the worst evidence below it.</p>",
     ]
     if not svgs:
         parts.append("<p><strong>No picture</strong>: Graphviz's <code>dot</code> is not installed.</p>")

@@ -96,7 +96,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em a
 color:#1b1b1b;line-height:1.4}
 h1{border-bottom:3px solid #333}h2{border-bottom:1px solid #999;margin-top:2em}
 table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em}
-th,td{border:1px solid #bbb;padding:.25em .5em;vertical-align:top;text-align:left}
+th,td{border:1px solid #bbb;padding:.25em .5em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
 th{background:#eee}code{background:#f3f3f3;padding:0 .2em;font-size:.95em}
 pre{background:#f6f6f6;border:1px solid #ddd;padding:.6em;overflow-x:auto;font-size:.85em}
 .PASSED,.PROVED{color:#0a6b0a;font-weight:bold}.FAILED,.ERROR,.UNKNOWN,.MISSED{color:#b00000;font-weight:bold}

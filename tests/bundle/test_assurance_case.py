@@ -84,6 +84,7 @@ def test_newer_proof_fields_become_assumptions_and_undeveloped_goals(tmp_path: p
     assert nodes["A-CLK-1-1"]["type"] == "assumption"
     rest = nodes["U-CLK-1"]
     assert rest["undeveloped"] and rest["out_of_scope"] and "missed and doubled ticks" in rest["text"]
+    assert rest["status"] == "undeveloped"
     assert nodes["G-CLK-1"]["status"] == "proved", "what lies outside the kernel's claim is drawn, not counted"
     assert "U-CLK-1" in case["summary"]["undeveloped"]
 
