@@ -61,7 +61,8 @@ def render_markdown(items: Iterable[Block]) -> str:
         elif kind == "mermaid":
             out.append(f"```mermaid\n{block[1]}\n```")
         elif kind == "svg":
-            out.append(f"![{block[3]}]({block[1]}.svg)")
+            alt = re.sub(r"[\[\]`*]", "", re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", block[3])).split(";")[0]
+            out.append(f"![{alt.strip()}]({block[1]}.svg)\n\n{block[3]}")
         elif kind == "matrix":
             continue  # the Markdown report shows the Mermaid diagram and the tables
         out.append("")

@@ -1,7 +1,8 @@
 """Every HTML page of the bundle, opened in headless Chromium: no JavaScript error, no broken link, no missing image.
 
 The bundle comes from a short real run (configuration, exercise and mutation
-steps) plus the assurance case; ``report.browser.check_pages`` opens
+steps) plus the assurance case; every picture ``report.md`` shows is a file
+of the bundle; ``report.browser.check_pages`` opens
 ``report.html`` and ``assurance-case.html`` in Debian's Chromium through
 Selenium, and stores a screenshot of each in the bundle.  A second test shows
 that the check does find each kind of problem on a page made to have them.
@@ -17,7 +18,7 @@ import pytest
 
 from pumpkernel.report import gsn
 from pumpkernel.report.browser import check_pages, chromium_available, write_check
-from pumpkernel.report.bundle import HTML_PAGES, write_bundle
+from pumpkernel.report.bundle import HTML_PAGES, markdown_image_links, write_bundle
 from pumpkernel.suite.model import Options
 from pumpkernel.suite.run import run_verify
 
@@ -47,6 +48,10 @@ def test_every_page_of_the_bundle_renders_cleanly(tmp_path: pathlib.Path) -> Non
     assert report.links_checked >= 8, "the overview of the assurance case links to every hazard view"
     assert case.height_px > report.height_px / 20
     assert (tmp_path / "browser-check.json").exists()
+    pictures = markdown_image_links((tmp_path / "report.md").read_text())
+    assert "assurance-case.svg" in pictures and "chart-hazards.svg" in pictures
+    for picture in pictures:
+        assert (tmp_path / picture).read_text().lstrip().startswith("<svg"), f"report.md shows {picture}"
 
 
 BROKEN_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>pumpkernel broken</title></head><body>
