@@ -6,17 +6,25 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt constraints-dist.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt constraints-dist.txt constraints-evidence.txt | cksum | cut -d' ' -f1)
 
-.PHONY: verify test lint typecheck pytest prove crosshair deep mutation bench day simulate simulate-week micropython clean
+.PHONY: system-deps verify test lint typecheck pytest prove crosshair deep mutation bench day simulate simulate-week micropython clean
 
-$(STAMP): pyproject.toml constraints.txt constraints-sim.txt constraints-dist.txt
+$(STAMP): pyproject.toml constraints.txt constraints-sim.txt constraints-dist.txt constraints-evidence.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -c constraints-sim.txt \
-		-c constraints-dist.txt -e '.[verify,sim,dist]' 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/python -c "import z3, crosshair, hypothesis, pytest, mypy, rich"
+		-c constraints-dist.txt -c constraints-evidence.txt -e '.[verify,sim,dist,evidence]' 2>&1 \
+		| grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import z3, crosshair, hypothesis, pytest, mypy, rich, graphviz, selenium, strictdoc, sphinx_needs"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
+
+# The Debian packages the evidence bundle and its tests need (run as root; CI runs it before `make test`):
+# Graphviz's dot draws the assurance case, headless Chromium and its driver open the report in the browser test.
+SYSTEM_PACKAGES := graphviz chromium chromium-driver fonts-dejavu-core
+system-deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null
 
 verify: $(STAMP)
 	$(BIN)/pumpkernel verify --profile ci --out evidence
