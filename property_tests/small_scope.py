@@ -68,13 +68,13 @@ from kernel.modes import Mode
 from kernel.settings import settings_problems
 from kernel.state import PumpState, initial_state
 from kernel.step import step
+from property_tests.records import replaced
 from property_tests.small_scope_roots import (
     ROOTS,
     SMALL_CONFIG,
     SMALL_SETTINGS,
     TIGHT_SETTINGS,
     build_root,
-    replaced,
 )
 from specs.invariants import failing
 

@@ -28,10 +28,8 @@ Units: ``_pulses``, ``_ticks``, ``_pph``; requirement IDs as in
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from kernel import events as ev
 from kernel.commands import Deliver
@@ -40,17 +38,7 @@ from kernel.settings import TherapySettings
 from kernel.state import PumpState, initial_state
 from kernel.step import step
 from kernel.units import SLOTS_PER_DAY
-
-T = TypeVar("T")
-
-
-def replaced(record: T, **changes: object) -> T:
-    """``record`` with ``changes``: a frozen dataclass or a ``NamedTuple`` (the kernel's records are either)."""
-    if hasattr(record, "_replace"):
-        result: T = record._replace(**changes)
-        return result
-    return dataclasses.replace(record, **changes)  # type: ignore[type-var]
-
+from property_tests.records import replaced
 
 SMALL_CONFIG = PumpConfig(
     pulse_mu=100,

@@ -22,8 +22,9 @@ from kernel.modes import Mode
 from kernel.state import PumpState
 from kernel.step import StepResult
 from property_tests import small_scope
+from property_tests.records import replaced
 from property_tests.small_scope import SMALL_CONFIG, explore, main
-from property_tests.small_scope_roots import ROOTS, build_root, replaced
+from property_tests.small_scope_roots import ROOTS, build_root
 
 
 def test_small_config_is_structurally_valid() -> None:
