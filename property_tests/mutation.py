@@ -43,6 +43,7 @@ from property_tests.mutation_report import (
     build_report,
     load_classifications,
     print_report,
+    read_cpu,
     read_results,
     reclassify,
 )
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.report_only and REPORT.exists():
         seconds = float(json.loads(REPORT.read_text("utf-8")).get("seconds", 0.0))
     codes, durations = read_results(MUTANTS)
-    report = build_report(codes, durations, load_classifications(), seconds, sample, kernel_sha256())
+    report = build_report(codes, durations, load_classifications(), seconds, sample, kernel_sha256(), read_cpu(MUTANTS))
     _write(report)
     print_report(report)
     if report["classification_counts"]["unexplained"]:

@@ -25,6 +25,9 @@ tests a real mutant (``MUTANT_UNDER_TEST`` holds a name with ``__mutmut_``):
    four to five times the native time) plus ``GUARD_FLOOR_S``, with exit code
    36, which mutmut records as a timeout (counted as not killed), and notes
    it in ``mutants/mutation-guard.txt``.
+4. *CPU time.*  At the end it appends ``mutant<TAB>CPU seconds<TAB>tests
+   run`` to ``mutants/mutation-cpu.txt``: the cost of the mutant on an idle
+   core, whatever else the machine was doing (the report projects from it).
 
 In mutmut's stats, clean-test and forced-fail runs (in its main process) the
 plugin changes nothing but the order.  The tests run with ``mutants/`` as the
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 from collections import Counter
 from pathlib import Path
@@ -47,6 +51,8 @@ from property_tests.mutation_trampoline import bypass
 _STATS = Path("mutmut-stats.json")
 _KILLERS = Path("mutation-killers.txt")
 _GUARD_LOG = Path("mutation-guard.txt")
+_CPU_LOG = Path("mutation-cpu.txt")
+_ran: list[str] = []
 
 GUARD_FACTOR = 3.0
 """The guard allows this many times the tests' trampolined duration (mutmut's stats pass) ..."""
@@ -121,6 +127,17 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Record which test killed the mutant under test."""
     mutant = _mutant()
+    if mutant and report.when == "call":
+        _ran.append(report.nodeid)
     if report.failed and mutant:
         with _KILLERS.open("a", encoding="utf-8") as killers:
             killers.write(f"{_function(mutant)}\t{report.nodeid}\n")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Record the CPU seconds this mutant's process used (it was forked with zeroed counters)."""
+    mutant = _mutant()
+    if mutant:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        with _CPU_LOG.open("a", encoding="utf-8") as log:
+            log.write(f"{mutant}\t{usage.ru_utime + usage.ru_stime:.3f}\t{len(_ran)}\n")

@@ -18,6 +18,10 @@ them; ``build_report`` turns them into the report written to
 * ``modules``: per kernel module, mutants generated, run, killed, survived
   (every status that is not a kill), and ``seconds``: the mean and total
   wall-clock seconds per mutant, killed and not killed apart;
+* ``cpu``: CPU seconds of the processes that tested the mutants
+  (``mutants/mutation-cpu.txt``, written by ``property_tests.mutation_order``),
+  killed and not killed apart, and the tests each ran: the cost on an idle
+  core, whatever else ran on the machine;
 * ``survivors``: each surviving mutant with its classification and one-line
   reason from ``property_tests/survivors.toml`` (``equivalent``: it cannot
   change behaviour; ``gap``: no test notices it yet; ``closed``: a gap a
@@ -82,6 +86,35 @@ def read_results(mutants: Path) -> tuple[dict[str, int | None], dict[str, float]
     return codes, seconds
 
 
+def read_cpu(mutants: Path) -> dict[str, tuple[float, int]]:
+    """Mutant -> (CPU seconds, tests run), from ``mutants/mutation-cpu.txt`` (empty if absent)."""
+    path = mutants / "mutation-cpu.txt"
+    if not path.exists():
+        return {}
+    found: dict[str, tuple[float, int]] = {}
+    for line in path.read_text("utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 3:
+            found[parts[0]] = (float(parts[1]), int(parts[2]))
+    return found
+
+
+def cpu_summary(codes: dict[str, int | None], cpu: dict[str, tuple[float, int]]) -> dict[str, dict[str, float]]:
+    """CPU seconds and tests run per mutant, killed and not killed apart (count, mean, total)."""
+    summary: dict[str, dict[str, float]] = {}
+    for label, wanted in (("killed", True), ("not_killed", False)):
+        names = [n for n, c in codes.items() if c is not None and n in cpu and (status(c) in ("killed",)) == wanted]
+        seconds = [cpu[n][0] for n in names]
+        tests = [cpu[n][1] for n in names]
+        summary[label] = {
+            "count": len(names),
+            "mean_s": round(sum(seconds) / len(names), 3) if names else 0.0,
+            "total_s": round(sum(seconds), 1),
+            "mean_tests": round(sum(tests) / len(names), 1) if names else 0.0,
+        }
+    return summary
+
+
 def load_classifications(path: Path = SURVIVORS) -> dict[str, dict[str, str]]:
     """``survivors.toml``: ``[survivors."<mutant>"]`` tables with ``classification`` and ``reason``."""
     if not path.exists():
@@ -143,6 +176,7 @@ def build_report(
     seconds: float,
     sample: str,
     kernel_sha256: str = "",
+    cpu: dict[str, tuple[float, int]] | None = None,
 ) -> dict[str, Any]:
     """The report written to ``mutation_report.json`` (see module docstring)."""
     counts = Counter(status(code) for code in codes.values())
@@ -169,6 +203,7 @@ def build_report(
         "sample": sample,
         "kernel_sha256": kernel_sha256,
         "modules": per_module(codes, seconds_by_mutant),
+        "cpu": cpu_summary(codes, cpu or {}),
         "classification_counts": classification_counts,
         "survivors": survivors,
     }
@@ -208,6 +243,15 @@ def print_report(report: dict[str, Any]) -> None:
         f"{report['generated']} mutants generated, {report['total']} run, {report['not_run']} not run; "
         f"{report['seconds']} s wall-clock"
     )
+    cpu = report.get("cpu", {})
+    if cpu.get("killed", {}).get("count") or cpu.get("not_killed", {}).get("count"):
+        k, n = cpu["killed"], cpu["not_killed"]
+        console.print(
+            f"CPU per mutant: killed {k['mean_s']} s ({k['mean_tests']} tests, {k['count']} mutants), "
+            f"not killed {n['mean_s']} s ({n['mean_tests']} tests, {n['count']} mutants); "
+            f"all mutants {k['total_s'] + n['total_s']:.0f} CPU s = {(k['total_s'] + n['total_s']) / 2 / 60:.1f} min "
+            "on two idle cores, plus mutmut's generation, stats and clean runs"
+        )
     by_class = Counter(s["classification"] for s in report["survivors"])
     console.print(f"Survivors: {len(report['survivors'])} ({dict(by_class)})")
     unexplained = [s for s in report["survivors"] if s["classification"] == "unexplained"]
