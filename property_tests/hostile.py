@@ -53,6 +53,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kernel import events as ev
@@ -360,8 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     for finding in result["findings"][:10]:
         print(f"  FINDING {finding}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump(result, out, indent=2)
+        target = Path(args.json)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
     return 1 if breaks(result) else 0
 
 

@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation-layers"
 COPIED = ("kernel", "specs", "proofs", "property_tests", "tests", "adapters", "pumpkernel", "tools", "examples")
-MACHINERY_TESTS = ("test_mutation_layers.py",)
+MACHINERY_TESTS = ("test_mutation_machinery.py",)
 """Tests of this machinery itself, not of the kernel: left out of the property layer."""
 
 

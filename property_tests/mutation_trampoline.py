@@ -49,13 +49,13 @@ def _top(name: str) -> str:
     return name.split(".", 1)[0]
 
 
-def _targets(mutant: str) -> dict[int, tuple[Any, Any]]:
+def _targets(mutant: str, mutated: tuple[str, ...]) -> dict[int, tuple[Any, Any]]:
     """``id(trampoline) -> (trampoline, function to call instead)`` for every trampolined kernel function."""
     mutant_module, _, mutant_function = mutant.rpartition(".")
     family = mutant_function.rpartition("__mutmut_")[0]
     targets: dict[int, tuple[Any, Any]] = {}
     for module_name, module in list(sys.modules.items()):
-        if _top(module_name) not in MUTATED_PACKAGES or not isinstance(module, types.ModuleType):
+        if _top(module_name) not in mutated or not isinstance(module, types.ModuleType):
             continue
         for global_name, table in list(vars(module).items()):
             if not (global_name.startswith(_PREFIX) and global_name.endswith(_SUFFIX) and isinstance(table, dict)):
@@ -81,14 +81,20 @@ def _targets(mutant: str) -> dict[int, tuple[Any, Any]]:
     return targets
 
 
-def bypass(mutant: str) -> int:
-    """Replace every reachable trampoline reference by mutmut's own choice for ``mutant``; how many were replaced."""
+def bypass(
+    mutant: str, mutated: tuple[str, ...] = MUTATED_PACKAGES, patched: tuple[str, ...] = PATCHED_PACKAGES
+) -> int:
+    """Replace every reachable trampoline reference by mutmut's own choice for ``mutant``; how many were replaced.
+
+    ``mutated``: the packages mutmut mutated; ``patched``: the packages whose
+    modules may hold references (both by top-level package name).
+    """
     if "__mutmut_" not in mutant:
         return 0
-    targets = _targets(mutant)
+    targets = _targets(mutant, mutated)
     replaced = 0
     for module_name, module in list(sys.modules.items()):
-        if _top(module_name) not in PATCHED_PACKAGES or not isinstance(module, types.ModuleType):
+        if _top(module_name) not in patched or not isinstance(module, types.ModuleType):
             continue
         namespace = vars(module)
         for global_name, value in list(namespace.items()):
