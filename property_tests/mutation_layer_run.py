@@ -75,13 +75,15 @@ def _env(tree: Path) -> dict[str, str]:
     return env
 
 
-def _killer(output: str) -> str:
-    for line in output.splitlines():
+def _killer(output: str, code: int) -> str:
+    lines = output.splitlines()
+    for line in lines:
         if line.startswith("KILLED-BY "):
             return line[len("KILLED-BY ") :].strip()[:200]
         if line.startswith(("FAILED ", "ERROR ")):
             return line.split(" ")[1][:200]
-    return ""
+    last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+    return f"exit {code}: {last}"[:200]
 
 
 def _children_cpu_s() -> float:
@@ -107,7 +109,7 @@ def run_layer(layer: str, tree: Path, timeout_s: float) -> dict[str, Any]:
         elif layer in ("property", "unit") and run.returncode in (4, 5):
             found.update(status="error", by=output[-300:])
         else:
-            found.update(status="killed", by=_killer(output))
+            found.update(status="killed", by=_killer(output, run.returncode))
     found["seconds"] = round(time.monotonic() - started, 2)
     found["cpu_seconds"] = round(_children_cpu_s() - cpu, 2)
     return found
@@ -142,12 +144,21 @@ def run_z3(order_file: Path | None) -> int:
     from proofs.obligations import all_obligations
     from proofs.run import DEFAULT_TIMEOUT_MS, run_obligation
 
-    ctx = Context()
-    obligations = all_obligations()
+    try:
+        ctx = Context()
+        obligations = all_obligations()
+    except Exception as problem:  # the mutated kernel cannot even be encoded: no proof holds
+        print(f"KILLED-BY building the obligations ({type(problem).__name__})")
+        return 1
     rank = _rank(order_file)
     obligations.sort(key=lambda o: -rank[o.id])
     for obligation in obligations:
-        if not run_obligation(ctx, obligation, DEFAULT_TIMEOUT_MS).passed:
+        try:
+            passed = run_obligation(ctx, obligation, DEFAULT_TIMEOUT_MS).passed
+        except Exception as problem:
+            print(f"KILLED-BY {obligation.id} ({type(problem).__name__})")
+            return 1
+        if not passed:
             print(f"KILLED-BY {obligation.id}")
             return 1
     return 0

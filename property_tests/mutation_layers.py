@@ -138,9 +138,10 @@ def _task(job: tuple[str, str]) -> dict[str, Any]:
         found = run_layer(layer, _TREE, _TIMEOUTS[layer])
     finally:
         target.write_text(original, "utf-8")
-    if found["by"] and found["status"] == "killed" and layer in ("z3", "crosshair"):
+    killer = str(found["by"]).split(" (")[0]
+    if found["status"] == "killed" and layer in ("z3", "crosshair") and killer and " " not in killer:
         with (WORK / f"{layer}-killers.txt").open("a", encoding="utf-8") as out:
-            out.write(found["by"] + "\n")
+            out.write(killer + "\n")
     return {"mutant": mutant, "layer": layer, **found}
 
 
