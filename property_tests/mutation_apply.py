@@ -127,3 +127,44 @@ def mutated_source(generated: Generated, mutant: str) -> tuple[str, str]:
     result = "\n".join([*source_lines[: node.lineno - 1], *lines, *source_lines[end:]]) + "\n"
     ast.parse(result)
     return relative, result
+
+
+def check_kill(root: Path, cache: Path, mutant: str, tests: list[str]) -> tuple[int, int]:
+    """Run ``tests`` (pytest node IDs) on the shipped kernel and with ``mutant`` applied, in a scratch tree.
+
+    Returns the two pytest exit codes: a test that closes the gap gives ``(0, 1)``.
+    """
+    import subprocess
+    import sys
+
+    from property_tests.mutation_layer_run import make_tree, tree_env
+
+    generated = generate(root, cache)
+    tree = make_tree(98)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *tests]
+    shipped = subprocess.run(command, cwd=tree, env=tree_env(tree), capture_output=True, check=False).returncode
+    relative, source = mutated_source(generated, mutant)
+    (tree / relative).write_text(source, "utf-8")
+    mutated = subprocess.run(command, cwd=tree, env=tree_env(tree), capture_output=True, check=False).returncode
+    return shipped, mutated
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m property_tests.mutation_apply MUTANT TEST...``: does the test kill the mutant?"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Check that tests pass on the shipped kernel and fail on a mutant.")
+    parser.add_argument("mutant", help="a mutmut mutant name, e.g. kernel.windows.x_shift__mutmut_3")
+    parser.add_argument("tests", nargs="+", help="pytest node IDs")
+    args = parser.parse_args(argv)
+    root = Path(__file__).resolve().parent.parent
+    shipped, mutated = check_kill(root, root / ".mutation-layers", args.mutant, args.tests)
+    verdict = "KILLS" if shipped == 0 and mutated != 0 else "does NOT kill"
+    print(f"{verdict} {args.mutant}: shipped kernel exit {shipped}, mutated kernel exit {mutated}")
+    return 0 if verdict == "KILLS" else 1
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -68,7 +68,8 @@ def layer_command(layer: str) -> list[str]:
     raise ValueError(f"unknown layer {layer}")
 
 
-def _env(tree: Path) -> dict[str, str]:
+def tree_env(tree: Path) -> dict[str, str]:
+    """The environment of a run in ``tree``: its sources first on the path, no bytecode, the CI profile."""
     env = dict(os.environ)
     env.update(PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1", HYPOTHESIS_PROFILE="ci")
     env.pop("MUTANT_UNDER_TEST", None)
@@ -97,7 +98,7 @@ def run_layer(layer: str, tree: Path, timeout_s: float) -> dict[str, Any]:
     found: dict[str, Any] = {"status": "timeout", "exit_code": None, "by": ""}
     try:
         run = subprocess.run(
-            layer_command(layer), cwd=tree, env=_env(tree), capture_output=True, text=True, timeout=timeout_s
+            layer_command(layer), cwd=tree, env=tree_env(tree), capture_output=True, text=True, timeout=timeout_s
         )
     except subprocess.TimeoutExpired:
         run = None

@@ -35,8 +35,9 @@ Theory of operation
    the unmutated kernel (at least ``TIMEOUT_FLOOR_S``) counts as killed (the
    gate would fail) and is marked ``timeout``.  Each layer is first run on
    the unmutated kernel and must pass, or the command stops.
-4. *Resumable, parallel.*  Tasks (mutant, layer) run on ``--processes``
-   workers (default 2); each result is appended to
+4. *Resumable, parallel.*  Tasks (mutant, layer) run in a shuffled order of
+   the sample (so a run cut short has scored a random part of it) on
+   ``--processes`` workers (default 2); each result is appended to
    ``.mutation-layers/results.jsonl`` at once, so an interrupted run
    continues where it stopped (results of another kernel are ignored).
 5. *Output.*  ``property_tests/mutation_layers.json``, format
@@ -174,7 +175,9 @@ def read_results(sha: str) -> list[dict[str, Any]]:
 def run(plan: list[str], layers: list[str], processes: int, generated: Generated, limit: int | None) -> None:
     """Score every (mutant of ``plan``, layer) not yet in ``RESULTS``, on ``processes`` workers (resumable)."""
     done = {(r["mutant"], r["layer"]) for r in read_results(generated.kernel_sha256)}
-    jobs = [(m, layer) for m in plan for layer in layers if (m, layer) not in done]
+    order = list(plan)
+    random.Random(len(plan)).shuffle(order)  # a run cut short has scored a random part of the sample
+    jobs = [(m, layer) for m in order for layer in layers if (m, layer) not in done]
     if limit is not None:
         jobs = jobs[:limit]
     print(f"{len(done)} results recorded, {len(jobs)} to run on {processes} processes", flush=True)
