@@ -233,7 +233,7 @@ def write_output(generated: Generated, plan: list[str], layers: list[str], seed:
     for layer in LAYERS:
         scored = summary["totals"][layer]["run"]
         note = "" if scored >= len(plan) else f"; INCOMPLETE: {scored} of the {len(plan)} planned scored so far"
-        sample[layer] = {"size": scored, "method": method + note if layer in layers else "not run"}
+        sample[layer] = {"size": scored, "method": method + note if scored or layer in layers else "not run"}
     output = {
         "format": FORMAT,
         "kernel_sha256": generated.kernel_sha256,
