@@ -8,7 +8,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt constraints-dist.txt constraints-evidence.txt | cksum | cut -d' ' -f1)
 
-.PHONY: system-deps verify test lint typecheck pytest prove crosshair deep mutation bench day simulate simulate-week micropython clean
+.PHONY: system-deps verify test lint typecheck pytest prove crosshair deep hostile mutation mutation-layers bench day simulate \
+	simulate-week micropython clean
 
 $(STAMP): pyproject.toml constraints.txt constraints-sim.txt constraints-dist.txt constraints-evidence.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,9 +52,20 @@ deep: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n 2 property_tests
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n 2 tests/adapters -m deep
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -q -n 2 tests/adapters/test_channel_attacks.py
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m property_tests.small_scope
+	$(MAKE) hostile
 
+# 10^7 random and adversarial events through kernel.step, every invariant checked after every step (docs/mutation.md).
+hostile: $(STAMP)
+	$(BIN)/python -m property_tests.hostile --events 10000000 --processes 2 --json out/hostile.json
+
+# Every mutant of kernel/ from a clean mutants/ (docs/mutation.md); writes property_tests/mutation_report.json.
 mutation: $(STAMP)
 	$(BIN)/python -m property_tests.mutation
+
+# Kill rate per layer (Z3, CrossHair, property tests, unit tests) on a seeded stratified sample; resumable.
+mutation-layers: $(STAMP)
+	$(BIN)/python -m property_tests.mutation_layers
 
 bench: $(STAMP)
 	$(BIN)/python -m tools.bench_step
@@ -78,4 +90,4 @@ micropython: $(STAMP) $(MPY)/node_modules/.package-lock.json
 	$(BIN)/python -m tools.micropython.check
 
 clean:
-	rm -rf $(VENV) mutants .hypothesis .mypy_cache .ruff_cache $(MPY)/node_modules
+	rm -rf $(VENV) mutants .mutation-layers .hypothesis .mypy_cache .ruff_cache $(MPY)/node_modules
