@@ -41,10 +41,6 @@ def test_a_disagreement_is_reported() -> None:
     event = ev.Tick(1)
     result = step(c, before, event)
     assert Conformance().check(c, before, event, result)
-    doctored = type(result)(
-        state=type(result.state)(**{**result.state.__dict__, "now_ticks": 5}),
-        commands=result.commands,
-        outcome=result.outcome,
-    )
-    with pytest.raises(ConformanceError, match="now_ticks"):
+    doctored = result._replace(state=result.state._replace(now_ticks=5))
+    with pytest.raises(ConformanceError, match="step differs from transition: state"):
         Conformance().check(c, before, event, doctored)
