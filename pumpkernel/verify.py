@@ -435,8 +435,10 @@ def step_crosshair(options: Options, state: dict[str, Any]) -> StepReport:
     conditions = []
     cases = []
     for c in result.conditions:
-        verdict = result.verdicts.get(c.line, "not reported")
-        conditions.append({"function": c.function, "line": c.line, "condition": c.text, "verdict": verdict})
+        verdict = result.verdict(c) or "not reported"
+        conditions.append(
+            {"function": c.function, "file": c.file, "line": c.line, "condition": c.text, "verdict": verdict}
+        )
         cases.append(Case("crosshair", f"{c.function}:{c.line}", PASSED if verdict == CONFIRMED else FAILED, verdict))
     data: dict[str, Any] = {
         "conditions": conditions,
