@@ -150,8 +150,10 @@ def step_crosshair(options: Options, state: dict[str, Any]) -> StepReport:
     conditions = []
     cases = []
     for c in result.conditions:
-        verdict = result.verdicts.get(c.line, "not reported")
-        conditions.append({"function": c.function, "line": c.line, "condition": c.text, "verdict": verdict})
+        verdict = result.verdict(c) or "not reported"
+        conditions.append(
+            {"function": c.function, "file": c.file, "line": c.line, "condition": c.text, "verdict": verdict}
+        )
         cases.append(Case("crosshair", f"{c.function}:{c.line}", PASSED if verdict == CONFIRMED else FAILED, verdict))
     data: dict[str, Any] = {
         "conditions": conditions,
@@ -179,15 +181,17 @@ REQUIREMENT_ID = re.compile(r"\b(?:U|CFG|BAS|TMP|BOL|CALC|LIM|RES|OCC|DLV|SUS|SE
 
 
 def _crosshair_requirements() -> dict[str, list[str]]:
-    """CrossHair contract function -> the requirement IDs its docstring names."""
+    """CrossHair contract function -> the requirement IDs its docstring names (both targets files)."""
     import inspect
 
+    import proofs.crosshair_steps as steps
     import proofs.crosshair_targets as targets
 
     found: dict[str, list[str]] = {}
-    for fname, function in sorted(vars(targets).items()):
-        if inspect.isfunction(function) and function.__module__ == targets.__name__ and function.__doc__:
-            ids = sorted(set(REQUIREMENT_ID.findall(function.__doc__.split("\n\n")[0].split("pre:")[0])))
-            if ids:
-                found[fname] = ids
-    return found
+    for module in (steps, targets):
+        for fname, function in sorted(vars(module).items()):
+            if inspect.isfunction(function) and function.__module__ == module.__name__ and function.__doc__:
+                ids = sorted(set(REQUIREMENT_ID.findall(function.__doc__.split("\n\n")[0].split("pre:")[0])))
+                if ids:
+                    found[fname] = ids
+    return dict(sorted(found.items()))
