@@ -63,7 +63,7 @@ from kernel.config import DEFAULT_CONFIG, PumpConfig, make_config
 from kernel.events import CancelTarget, Source, TempKind
 from kernel.log import LogKind
 from kernel.modes import Mode
-from kernel.state import evolve, initial_state
+from kernel.state import initial_state
 from kernel.step import StepResult, step
 from property_tests.oracle import Oracle
 from property_tests.world import (

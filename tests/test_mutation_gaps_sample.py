@@ -106,9 +106,7 @@ def test_the_calculator_increment_of_a_quarter_pulse_pump() -> None:
     settings = make_calculator_settings(quarter, increment_mu=100)
     assert settings.increment_pulses == 4
     assert calculator_settings_checks(quarter, settings) == ()
-    assert CalcRule.INCREMENT_OUTSIDE_RANGE in calculator_settings_checks(
-        quarter, evolve(settings, increment_pulses=5)
-    )
+    assert CalcRule.INCREMENT_OUTSIDE_RANGE in calculator_settings_checks(quarter, evolve(settings, increment_pulses=5))
 
 
 def test_make_settings_refuses_an_amount_that_is_not_whole_pulses() -> None:
