@@ -26,12 +26,14 @@ from kernel.alarms import HIGH_ALARMS, N_ALARMS, acknowledge, advance_alarm, hig
 from kernel.basal import accumulate, effective_cpph
 from kernel.commands import NO_EFFECTS, NoticeKind
 from kernel.config import DEFAULT_CONFIG
+from kernel.core import in_range
 from kernel.events import GlucoseReading, MotorReport, Tick
 from kernel.glucose import classify
 from kernel.handling import end_bolus
 from kernel.logic import PY, first_refusal
 from kernel.modes import ANY_MODE_EVENTS, EVENT_TRANSITIONS, Mode, event_transition
 from kernel.motor import on_motor_report
+from kernel.reasons import Reason
 from kernel.sensing import predicted_low
 from kernel.settings import make_settings
 from kernel.state import GlucoseState, MotorState, initial_state
@@ -234,12 +236,20 @@ def occlusion_evidence_fires_at_threshold(
 
 
 def form_check_never_raises(tick: int | bool | str | float | None, missed: int | bool | str | None) -> int:
-    """INP-1: ill-typed fields are refused with a reason, never raised on.
+    """INP-1: ill-typed fields are refused with a reason, out-of-range ones too, never raised on.
+
+    As ``kernel.step`` does: ``form_check`` checks the types (ILL_TYPED), then
+    ``kernel.core.in_range`` the static ranges (OUT_OF_RANGE).
 
     post: __return__ in (0, 2, 3)
+    post: (__return__ == 2) == (not (type(tick) is int and type(missed) is bool))
     post: (__return__ == 0) == (type(tick) is int and 0 <= tick <= 10**9 and type(missed) is bool)
     """
-    return int(form_check(Tick(tick, missed)))  # type: ignore[arg-type]
+    event = Tick(tick, missed)  # type: ignore[arg-type]
+    typed = int(form_check(event))
+    if typed != 0:
+        return typed
+    return 0 if in_range(event, PY) else int(Reason.OUT_OF_RANGE)
 
 
 _CLASSES = tuple(

@@ -56,7 +56,7 @@ from kernel.logic import PY
 from kernel.reasons import Reason
 from kernel.state import PumpState
 from kernel.step import StepResult, form_check
-from property_tests.z3_fast import Substituter, as_term, short
+from property_tests.z3_fast import Substituter, as_term, expand_definitions, short
 from specs.symbolic import leaves
 from specs.z3_logic import Z3Logic
 from specs.z3_model import symbolic_config, symbolic_event, symbolic_state
@@ -110,16 +110,22 @@ class SymbolicDecision:
             for j, value in enumerate(fields):
                 outputs.append((f"commands.{key}[{j}]", z3.If(as_term(present), as_term(value), 0)))
         outputs.extend(leaves(after, "state"))
+        named = expand_definitions(logic.definitions)
+        if named:
+            outputs = [(path, z3.substitute(as_term(term), *named)) for path, term in outputs]
+        side_conditions = [
+            (name, z3.substitute(cond, *named) if named else cond) for name, cond in logic.side_conditions
+        ]
         expected = [z3.Const(f"expected!{i}", as_term(term).sort()) for i, (_, term) in enumerate(outputs)]
         agree = z3.And(*(as_term(term) == want for (_, term), want in zip(outputs, expected, strict=True)))
-        domain = z3.And(*(cond for _, cond in logic.side_conditions)) if logic.side_conditions else z3.BoolVal(True)
+        domain = z3.And(*(cond for _, cond in side_conditions)) if side_conditions else z3.BoolVal(True)
         verdict = z3.If(domain, z3.If(agree, AGREE, DISAGREE), z3.If(agree, AGREE_OUTSIDE, DISAGREE_OUTSIDE))
         inputs = [term for _, term in leaves((config, s, e), "in")]
         return cls(
             slot_keys=tuple(keys),
             slot_arity=tuple(len(fields) for _, _, fields in slots),
             outputs=outputs,
-            side_conditions=list(logic.side_conditions),
+            side_conditions=side_conditions,
             verdict=verdict,
             substituter=Substituter(inputs + expected),
         )

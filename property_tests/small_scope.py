@@ -86,6 +86,15 @@ HORIZON_TICKS = 3 if DEEP else 2
 EVENTS_PER_TICK = 1
 """At most this many events other than ticks between two ticks (bounds the lifetime counters' growth)."""
 
+STATES_BY_HORIZON: dict[int, int] = {2: 18235}
+"""Reachable (abstract) states from all roots, per horizon, measured on the merged tree and reviewed.
+
+Horizon 3 (the deep profile) is not listed until a complete deep run is reviewed; ``EXPECTED_STATES`` is
+then ``None`` and only the reach and the invariants are asserted."""
+
+EXPECTED_STATES: int | None = STATES_BY_HORIZON.get(HORIZON_TICKS)
+"""Reachable states within the horizon in force (asserted by ``test_small_scope`` and the verify step)."""
+
 PROMISED_MODES: tuple[str, ...] = tuple(mode.name for mode in Mode)
 """Every mode of the mode table: each must be entered by the search at the CI horizon."""
 
@@ -94,12 +103,14 @@ PROMISED_ALARMS: tuple[str, ...] = tuple(kind.name for kind in AlarmKind)
 
 __all__ = [
     "EVENTS_PER_TICK",
+    "EXPECTED_STATES",
     "HORIZON_TICKS",
     "PROMISED_ALARMS",
     "PROMISED_MODES",
     "ROOTS",
     "SMALL_CONFIG",
     "SMALL_SETTINGS",
+    "STATES_BY_HORIZON",
     "TIGHT_SETTINGS",
     "SmallScopeResult",
     "abstract",

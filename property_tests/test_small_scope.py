@@ -22,7 +22,7 @@ from kernel.modes import Mode
 from kernel.state import PumpState, evolve
 from kernel.step import StepResult
 from property_tests import small_scope
-from property_tests.small_scope import SMALL_CONFIG, explore, main
+from property_tests.small_scope import EXPECTED_STATES, SMALL_CONFIG, explore, main
 from property_tests.small_scope_roots import ROOTS, build_root
 
 
@@ -40,7 +40,7 @@ def test_every_root_is_reached_by_accepted_events() -> None:
 
 
 def test_every_reachable_state_satisfies_every_invariant_and_every_mode_and_alarm_is_reached() -> None:
-    """BFS from every root: no violation, complete, and the promised reach from the enums (not a count)."""
+    """BFS from every root: no violation, complete, the promised reach from the enums, and the reviewed count."""
     result = explore()
     assert result.violations == []
     assert result.complete
@@ -48,6 +48,8 @@ def test_every_reachable_state_satisfies_every_invariant_and_every_mode_and_alar
     assert result.alarms_reached == [kind.name for kind in AlarmKind]
     assert result.unreached == []
     assert small_scope.exit_code(result) == 0
+    if EXPECTED_STATES is not None:
+        assert result.states == EXPECTED_STATES, f"reachable states changed: {result.states} (was {EXPECTED_STATES})"
 
 
 def _planted_step(corrupt: Callable[[PumpState, object, StepResult], StepResult]) -> Callable[..., StepResult]:

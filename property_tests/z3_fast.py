@@ -10,6 +10,13 @@ once and, per evaluation, only fills the array of values (cached Z3 numerals)
 and calls Z3's C API ``Z3_substitute`` once, then ``z3.simplify``; on
 concrete inputs every term simplifies to a numeral or ``true``/``false``.
 What a term evaluates to is Z3's own arithmetic: nothing is re-implemented.
+The C arrays hold bare AST pointers, so ``Substituter`` keeps the constants
+themselves alive too: Z3 reuses the ids of freed terms, and a freed constant
+would be substituted for whatever term takes its id next.
+
+``expand_definitions`` replaces the Boolean names that ``Z3Logic(record=True)``
+gives large pick conditions (``pick!N``, defined by ``pick!N == condition``)
+by their conditions, so that a term depends on the inputs only.
 
 Units: none.
 """
@@ -37,11 +44,24 @@ def short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def expand_definitions(definitions: Sequence[Any]) -> list[tuple[Any, Any]]:
+    """``(name, condition)`` pairs for ``z3.substitute`` from ``name == condition`` definitions, in order.
+
+    A definition may use the names defined before it; each condition is given with those already expanded.
+    """
+    pairs: list[tuple[Any, Any]] = []
+    for definition in definitions:
+        name, condition = definition.arg(0), definition.arg(1)
+        pairs.append((name, z3.substitute(condition, *pairs) if pairs else condition))
+    return pairs
+
+
 class Substituter:
     """Substitute values for a fixed list of Z3 constants and simplify (see module docstring)."""
 
     def __init__(self, constants: Sequence[Any]) -> None:
         self._ctx = z3.main_ctx()
+        self._constants = list(constants)  # the C array below does not keep them alive
         self._n = len(constants)
         self._from = (z3.Ast * self._n)(*(c.as_ast() for c in constants))
         self._bool = [z3.is_bool(c) for c in constants]
