@@ -2,12 +2,18 @@
 
 CrossHair's exit code is 0 even when a condition is only "Not confirmed", so the
 gate reads its report: every reported condition must say ``Confirmed over all
-paths.``, every contract in ``proofs.crosshair_targets`` must be reported, and
-the exit code must be 0.  Anything else (``Not confirmed``, an error, a
-counterexample, ``Unable to meet precondition``, a missing condition) fails.
+paths.``, every contract in the targets files must be reported, and the exit
+code must be 0.  Anything else (``Not confirmed``, an error, a counterexample,
+``Unable to meet precondition``, a missing condition) fails.
+
+The targets are ``proofs/crosshair_targets.py`` (helpers of the kernel) and
+``proofs/crosshair_steps.py`` (every handler through ``kernel.core.transition``,
+and ``kernel.step.step``).  Each file is checked by its own CrossHair process,
+at most ``jobs`` at a time (two cores: two at once), and the verdicts are
+merged; a condition is named by its file and line.
 
 CrossHair's per-condition timeout does not bound a single path that never
-ends, so the whole run also has a wall-clock limit; a run cut off by it fails
+ends, so each run also has a wall-clock limit; a run cut off by it fails
 (its conditions count as missing, and ``timed_out`` says why).
 """
 
@@ -19,9 +25,13 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-TARGETS = pathlib.Path(__file__).with_name("crosshair_targets.py")
+HERE = pathlib.Path(__file__).parent
+TARGETS = HERE / "crosshair_targets.py"
+STEPS = HERE / "crosshair_steps.py"
+ALL_TARGETS: tuple[pathlib.Path, ...] = (STEPS, TARGETS)
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<level>\w+): (?P<message>.*)$")
 CONFIRMED = "Confirmed over all paths."
 
@@ -31,25 +41,31 @@ class Condition:
     function: str
     line: int
     text: str
+    file: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.file, self.line
 
 
 @dataclass
 class GateResult:
     conditions: list[Condition]
-    verdicts: dict[int, str]
+    verdicts: dict[tuple[str, int], str]
     returncode: int
     seconds: float
     output: str
     timed_out: bool = False
+    seconds_per_file: dict[str, float] | None = None
 
     @property
     def missing(self) -> list[Condition]:
-        return [c for c in self.conditions if c.line not in self.verdicts]
+        return [c for c in self.conditions if c.key not in self.verdicts]
 
     @property
     def unconfirmed(self) -> list[tuple[Condition | None, str]]:
-        by_line = {c.line: c for c in self.conditions}
-        return [(by_line.get(line), verdict) for line, verdict in self.verdicts.items() if verdict != CONFIRMED]
+        by_key = {c.key: c for c in self.conditions}
+        return [(by_key.get(key), verdict) for key, verdict in self.verdicts.items() if verdict != CONFIRMED]
 
     @property
     def passed(self) -> bool:
@@ -61,9 +77,12 @@ class GateResult:
             and bool(self.conditions)
         )
 
+    def verdict(self, condition: Condition) -> str | None:
+        return self.verdicts.get(condition.key)
+
 
 def postconditions(path: pathlib.Path = TARGETS) -> list[Condition]:
-    """Every ``post:`` line of every contract in the targets file, with its line number."""
+    """Every ``post:`` line of every contract in a targets file, with its line number."""
     source = path.read_text()
     tree = ast.parse(source)
     lines = source.splitlines()
@@ -75,22 +94,21 @@ def postconditions(path: pathlib.Path = TARGETS) -> list[Condition]:
             for number in range(start, end + 1):
                 text = lines[number - 1].strip()
                 if text.startswith("post:"):
-                    found.append(Condition(node.name, number, text))
+                    found.append(Condition(node.name, number, text, path.name))
     return found
 
 
-def run_gate(
-    timeout_per_condition: float = 60.0, path: pathlib.Path = TARGETS, wall_limit_s: float | None = None
-) -> GateResult:
-    """Run CrossHair on ``path`` and judge its report (see module docstring).
+@dataclass
+class _Run:
+    path: pathlib.Path
+    output: str
+    returncode: int
+    timed_out: bool
+    seconds: float
 
-    ``wall_limit_s`` caps the whole run; by default twice the per-condition
-    budget for every condition, plus a minute.
-    """
+
+def _run_one(path: pathlib.Path, timeout_per_condition: float, wall_limit_s: float) -> _Run:
     started = time.perf_counter()
-    conditions = postconditions(path)
-    if wall_limit_s is None:
-        wall_limit_s = 2 * timeout_per_condition * max(1, len(conditions)) + 60
     command = [
         sys.executable,
         "-m",
@@ -109,12 +127,47 @@ def run_gate(
     except subprocess.TimeoutExpired as expired:
         output = _text(expired.stdout) + _text(expired.stderr) + f"\n(wall-clock limit {wall_limit_s:.0f} s reached)"
         returncode, timed_out = -1, True
-    verdicts: dict[int, str] = {}
-    for raw in output.splitlines():
-        match = LINE.match(raw.strip())
-        if match and pathlib.Path(match["file"]).name == path.name:
-            verdicts[int(match["line"])] = match["message"].strip()
-    return GateResult(conditions, verdicts, returncode, time.perf_counter() - started, output, timed_out)
+    return _Run(path, output, returncode, timed_out, time.perf_counter() - started)
+
+
+def run_gate(
+    timeout_per_condition: float = 60.0,
+    path: pathlib.Path | tuple[pathlib.Path, ...] = ALL_TARGETS,
+    wall_limit_s: float | None = None,
+    jobs: int = 2,
+) -> GateResult:
+    """Run CrossHair on the targets file(s) and judge the report (see module docstring).
+
+    ``wall_limit_s`` caps each file's run; by default twice the per-condition
+    budget for every condition of the file, plus a minute.
+    """
+    started = time.perf_counter()
+    paths = (path,) if isinstance(path, pathlib.Path) else tuple(path)
+    per_file = {p: postconditions(p) for p in paths}
+    conditions = [c for p in paths for c in per_file[p]]
+
+    def limit(p: pathlib.Path) -> float:
+        if wall_limit_s is not None:
+            return wall_limit_s
+        return 2 * timeout_per_condition * max(1, len(per_file[p])) + 60
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        runs = list(pool.map(lambda p: _run_one(p, timeout_per_condition, limit(p)), paths))
+    verdicts: dict[tuple[str, int], str] = {}
+    for run in runs:
+        for raw in run.output.splitlines():
+            match = LINE.match(raw.strip())
+            if match and pathlib.Path(match["file"]).name == run.path.name:
+                verdicts[(run.path.name, int(match["line"]))] = match["message"].strip()
+    return GateResult(
+        conditions,
+        verdicts,
+        max((abs(run.returncode) for run in runs), default=0),
+        time.perf_counter() - started,
+        "\n".join(run.output for run in runs),
+        any(run.timed_out for run in runs),
+        {run.path.name: round(run.seconds, 1) for run in runs},
+    )
 
 
 def _text(data: bytes | str | None) -> str:

@@ -22,18 +22,18 @@ code on Z3 terms) and by the conformance tests of ``property_tests``.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kernel.alarms import HIGH_ALARMS, N_ALARMS, acknowledge, advance_alarm, high_alarm_active
 from kernel.basal import accumulate, effective_cpph
 from kernel.commands import NO_EFFECTS, NoticeKind
 from kernel.config import DEFAULT_CONFIG
+from kernel.core import in_range
 from kernel.events import GlucoseReading, MotorReport, Tick
 from kernel.glucose import classify
 from kernel.handling import end_bolus
 from kernel.logic import PY, first_refusal
 from kernel.modes import ANY_MODE_EVENTS, EVENT_TRANSITIONS, Mode, event_transition
 from kernel.motor import on_motor_report
+from kernel.reasons import Reason
 from kernel.sensing import predicted_low
 from kernel.settings import make_settings
 from kernel.state import GlucoseState, MotorState, initial_state
@@ -42,7 +42,7 @@ from kernel.units import SLOTS_PER_DAY
 from kernel.windows import advance, record
 
 CONFIG = DEFAULT_CONFIG
-_BASE = replace(initial_state(CONFIG), settings=make_settings(CONFIG), mode=Mode.DELIVERING)
+_BASE = initial_state(CONFIG)._replace(settings=make_settings(CONFIG), mode=Mode.DELIVERING)
 
 NOT_EXHAUSTED: dict[str, str] = {
     "kernel.core.transition (every event class)": (
@@ -80,8 +80,8 @@ def basal_rate_never_above_max(
     pre: 0 <= tod < 1440
     post: 0 <= __return__ <= max_basal * 100
     """
-    settings = replace(_BASE.settings, basal_slots_pph=(slot_rate,) * SLOTS_PER_DAY, max_basal_pph=max_basal)
-    temp = replace(_BASE.basal, temp_kind=temp_kind, temp_value=temp_value, temp_remaining_ticks=remaining)
+    settings = _BASE.settings._replace(basal_slots_pph=(slot_rate,) * SLOTS_PER_DAY, max_basal_pph=max_basal)
+    temp = _BASE.basal._replace(temp_kind=temp_kind, temp_value=temp_value, temp_remaining_ticks=remaining)
     return effective_cpph(settings, temp, tod, PY)
 
 
@@ -93,12 +93,16 @@ def windows_only_forget_as_time_passes(h0: int, h11: int, h12: int, phase: int, 
     pre: 0 <= day_phase < 60
     post: 0 <= __return__ <= h0 + h11 + h12 + d24
     """
-    w = _BASE.windows
-    hour = (h0,) + (0,) * 10 + (h11, h12)
-    day = (0,) * 24 + (d24,)
-    ticked = advance(
-        CONFIG, replace(w, hour_pulses=hour, hour_phase_ticks=phase, day_pulses=day, day_phase_ticks=day_phase), PY
+    w = _BASE.windows._replace(
+        hour_now_pulses=h0,
+        hour_past_pulses=(0,) * 10 + (h11, h12),
+        hour_total_pulses=h0 + h11 + h12,
+        hour_phase_ticks=phase,
+        day_past_pulses=(0,) * 23 + (d24,),
+        day_total_pulses=d24,
+        day_phase_ticks=day_phase,
     )
+    ticked = advance(CONFIG, w, PY)
     assert 0 <= ticked.hour_phase_ticks < CONFIG.hour_bucket_ticks
     assert ticked.hour_pulses[0] in (0, h0)
     return sum(ticked.hour_pulses) + sum(ticked.day_pulses)
@@ -110,13 +114,7 @@ def commanded_pulses_count_in_every_window(h0: int, d0: int, i0: int, pulses: in
     pre: h0 >= 0 and d0 >= 0 and i0 >= 0 and pulses >= 0
     post: __return__ == (h0 + pulses, d0 + pulses, i0 + pulses)
     """
-    w = _BASE.windows
-    w = replace(
-        w,
-        hour_pulses=(h0, *w.hour_pulses[1:]),
-        day_pulses=(d0, *w.day_pulses[1:]),
-        iob_pulses=(i0, *w.iob_pulses[1:]),
-    )
+    w = _BASE.windows._replace(hour_now_pulses=h0, day_now_pulses=d0, iob_now_pulses=i0)
     counted = record(w, pulses)
     return counted.hour_pulses[0], counted.day_pulses[0], counted.iob_pulses[0]
 
@@ -186,7 +184,7 @@ def cancelling_reports_both_amounts(remaining: int, delivered: int, when: bool) 
     post: __return__[1] == (when and remaining > 0)
     post: not __return__[1] or (__return__[2], __return__[3]) == (delivered, remaining)
     """
-    s = replace(_BASE, bolus=replace(_BASE.bolus, remaining_pulses=remaining, delivered_pulses=delivered))
+    s = _BASE._replace(bolus=_BASE.bolus._replace(remaining_pulses=remaining, delivered_pulses=delivered))
     after, fx = end_bolus(s, NO_EFFECTS, when, 1, PY)
     shown, a, b, _ = fx.notices[NoticeKind.BOLUS_ENDED]
     return after.bolus.remaining_pulses, shown, a, b
@@ -199,7 +197,7 @@ def glucose_used_only_when_valid(now: int, measured: int, mgdl: int, status: int
     post: __return__ != 0 or (status == 0 and 40 <= mgdl <= 400 and now - 12 <= measured <= now + 5)
     post: __return__ != 0 or not last_valid or measured > last
     """
-    s = replace(_BASE, now_ticks=now, glucose=replace(_BASE.glucose, measured_tick=last, valid=last_valid, mgdl=100))
+    s = _BASE._replace(now_ticks=now, glucose=_BASE.glucose._replace(measured_tick=last, valid=last_valid, mgdl=100))
     return classify(CONFIG, s, GlucoseReading(now, measured, mgdl, status), PY)
 
 
@@ -211,9 +209,9 @@ def prediction_matches_the_requirement(g: int, g_prev: int, dt: int, threshold: 
     pre: 60 <= threshold <= 90
     post: __return__ == (g * dt + (g - g_prev) * 30 <= (threshold + 20) * dt)
     """
-    settings = replace(_BASE.settings, lgs_threshold_mgdl=threshold, predictive_suspend_enabled=True)
-    glucose = GlucoseState(g, 100, True, g_prev, 100 - dt, True, False)
-    s = replace(_BASE, now_ticks=100, settings=settings, glucose=glucose)
+    settings = _BASE.settings._replace(lgs_threshold_mgdl=threshold, predictive_suspend_enabled=True)
+    glucose = GlucoseState(g, 100, True, 0, g_prev, 100 - dt, True, 0, 100, 0)
+    s = _BASE._replace(now_ticks=100, settings=settings, glucose=glucose)
     return predicted_low(CONFIG, s, PY)
 
 
@@ -228,7 +226,7 @@ def occlusion_evidence_fires_at_threshold(
     post: 0 <= __return__[1] < 3 and 0 <= __return__[2] < 60
     """
     motor = MotorState(7, pending, 0, False, missing, high)
-    s = replace(_BASE, motor=motor)
+    s = _BASE._replace(motor=motor)
     handled = on_motor_report(CONFIG, s, MotorReport(0, 7, displaced, pressure, 0), PY)
     occluded = dict(handled.edges)
     from kernel.modes import Condition
@@ -238,12 +236,20 @@ def occlusion_evidence_fires_at_threshold(
 
 
 def form_check_never_raises(tick: int | bool | str | float | None, missed: int | bool | str | None) -> int:
-    """INP-1: ill-typed fields are refused with a reason, never raised on.
+    """INP-1: ill-typed fields are refused with a reason, out-of-range ones too, never raised on.
+
+    As ``kernel.step`` does: ``form_check`` checks the types (ILL_TYPED), then
+    ``kernel.core.in_range`` the static ranges (OUT_OF_RANGE).
 
     post: __return__ in (0, 2, 3)
+    post: (__return__ == 2) == (not (type(tick) is int and type(missed) is bool))
     post: (__return__ == 0) == (type(tick) is int and 0 <= tick <= 10**9 and type(missed) is bool)
     """
-    return int(form_check(Tick(tick, missed)))  # type: ignore[arg-type]
+    event = Tick(tick, missed)  # type: ignore[arg-type]
+    typed = int(form_check(event))
+    if typed != 0:
+        return typed
+    return 0 if in_range(event, PY) else int(Reason.OUT_OF_RANGE)
 
 
 _CLASSES = tuple(

@@ -1,163 +1,133 @@
-"""Exhaustive small-scope search: every state a scaled-down pump can reach, every invariant on each.
+"""Exhaustive small-scope search: every state a scaled-down pump reaches near its seeds, every invariant on each.
 
 Theory of operation
 -------------------
 Most kernel bugs show up in small configurations ("small scope hypothesis").
-``SMALL_CONFIG`` is a pump scaled down until a breadth-first search can
-visit every reachable state: a 6-pulse reservoir, 1-tick window buckets (an
-"hour" of 13 ticks, a "day" of 25), a 2-pulse max bolus, an occlusion after
-2 samples, timers of a few ticks.  It passes every *structural* rule of
-``kernel.config`` (what the proofs assume: ``config_problems(c,
-clinical=False)`` is empty); it breaks the clinical catalogue ranges on
-purpose, which no proof or invariant depends on.
+The pump is ``SMALL_CONFIG`` (``property_tests.small_scope_roots``): scaled
+down until a breadth-first search can visit every state reachable within a
+few ticks.  The search starts from each of the *seeded roots* of
+``small_scope_roots.ROOTS`` (a new pump, a delivering pump, and states a few
+ticks before a set expires, auto-off, an empty reservoir, a rolling limit;
+each reached from ``initial_state`` by scripted events through the real step)
+and applies every event of a finite alphabet (``alphabet``) to every state
+it reaches, through the real ``kernel.step``.  On every new state it checks
+every shared invariant (``specs.invariants.failing``); on every refused event
+it checks the refusal rule (a refused event changes nothing but the log and
+commands nothing).
 
-From ``initial_state`` the search applies every event of a finite alphabet
-(``alphabet``) to every reachable state, through the real ``kernel.step``,
-and checks every shared invariant (``specs.invariants``) on every new state,
-plus the refusal rule (a refused event changes nothing but the log).
+Scope: every event class of ``kernel.events`` (ticks and missed ticks;
+normal, extended, dual and oversized boluses with two request IDs so
+duplicates occur; cancels; absolute and percent temp basals from the user and
+a controller; cancel temp; suspend and resume; two settings changes; a time
+change; the whole reservoir-change sequence with two fill sizes; clearing the
+line; motor reports that confirm, fall short, over-deliver, fault, report
+high pressure or answer a stale sequence number; glucose readings low,
+normal and in error; acknowledgement of every active alarm; user presence),
+in every order, up to ``HORIZON_TICKS`` ticks after each root (the deep
+profile: one more), with at most ``EVENTS_PER_TICK`` other events between two
+ticks.
 
-Scope, what is covered: every event class of ``kernel.events`` (ticks and
-missed ticks, normal, extended, dual and oversized boluses with two request
-IDs so duplicates occur, cancels, absolute and percent temp basals from the
-user and a controller, cancel temp, suspend and resume, a settings change,
-a time change, the whole reservoir-change sequence with two fill sizes,
-clearing the line, motor reports that confirm, fall short, over-deliver,
-fault, report high pressure or answer a stale sequence number, glucose
-readings low, normal and in error, acknowledgement of every alarm kind,
-user presence), in every order, up to ``HORIZON_TICKS`` ticks with at
-most ``EVENTS_PER_TICK`` other events between two ticks, from two roots (a
-new pump, and the same pump set up and delivering).  Measured: horizon 2,
-4,210 states, 13,744 transitions, 13 s; horizon 3 (deep profile), 51,351
-states, 178,035 transitions, 92 s (two loaded cores).
+Reach, promised and checked: every mode of ``kernel.modes.Mode`` is entered
+and every ``kernel.alarms.AlarmKind`` is announced (an ``Alarm`` command) at
+the CI horizon; the lists come from the enums, and ``SmallScopeResult.unreached``
+names what was not.  Why seeds rather than a deeper horizon: the states within
+``h`` ticks grow about tenfold per tick, and the last modes need five to seven
+ticks (set age, idle time) or a nearly full window; a seed a few ticks before
+each gives the same reach with every state on the way still reachable and
+checked.
 
-What is not covered: time beyond the horizon (the set-age, auto-off and
-automatic-suspension limits are scaled down so they are reached within
-it; the 25-tick "day" window is not); request IDs other than two; amounts
-other than the listed ones; configurations other than ``SMALL_CONFIG``.
-States are compared by ``abstract``: without the event log, the lifetime
-totals and the value of the command number, which no decision reads, so
-two paths that differ only in those are one state (the invariants are still
-checked on the concrete state reached first).
+What is not covered: time beyond each root's horizon; request IDs other than
+two; amounts other than the listed ones; configurations other than
+``SMALL_CONFIG``.  States are compared by ``abstract``: without the event log,
+the lifetime totals and the value of the command number, which no decision
+reads (the invariants are still checked on the concrete state reached first).
 
-``explore(max_states)`` returns a ``SmallScopeResult``; ``EXPECTED_STATES`` is
-the number of reachable states, asserted by the test so that any change to
-the kernel's behaviour shows in review.
+``python -m property_tests.small_scope`` prints states explored, transitions,
+modes and alarms reached and the time, and exits 1 on any violation, 2 when a
+promised mode or alarm was not reached or the search was cut short, else 0.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from kernel import events as ev
 from kernel.alarms import AlarmKind
-from kernel.config import PumpConfig, config_problems
+from kernel.commands import Alarm
+from kernel.config import config_problems
 from kernel.events import CancelTarget, GlucoseStatus, MotorFault, Source, TempKind
 from kernel.log import EMPTY_LOG
-from kernel.settings import TherapySettings, settings_problems
+from kernel.modes import Mode
+from kernel.settings import settings_problems
 from kernel.state import PumpState, evolve, initial_state
 from kernel.step import step
-from kernel.units import SLOTS_PER_DAY
+from property_tests.small_scope_roots import (
+    ROOTS,
+    SMALL_CONFIG,
+    SMALL_SETTINGS,
+    TIGHT_SETTINGS,
+    build_root,
+)
 from specs.invariants import failing
 from specs.refusals import refusal_kept_only_its_answer
 
-HORIZON_TICKS = 3 if os.environ.get("HYPOTHESIS_PROFILE") == "deep" else 2
-"""The search stops ticking at this time (3 in the deep profile, else 2); other events are still tried there."""
+DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
+
+HORIZON_TICKS = 3 if DEEP else 2
+"""Ticks the search may advance past each root (3 in the deep profile, else 2); other events are tried at the end."""
 
 EVENTS_PER_TICK = 1
 """At most this many events other than ticks between two ticks (bounds the lifetime counters' growth)."""
 
-STATES_BY_HORIZON = {2: 5759, 3: 51351}
-"""Reachable (abstract) states of ``SMALL_CONFIG`` for each horizon, measured and reviewed."""
+STATES_BY_HORIZON: dict[int, int] = {2: 18235, 3: 212646}
+"""Reachable (abstract) states from all seven roots, per horizon (``python -m property_tests.small_scope --horizon N``).
 
-EXPECTED_STATES = STATES_BY_HORIZON[HORIZON_TICKS]
-"""Reachable states within the horizon in force (asserted by ``test_small_scope``)."""
+Measured on kernel-v2 with the seeded roots: horizon 2, 18,235 states and 60,875 transitions; horizon 3,
+212,646 states and 770,214 transitions (27 min on two heavily loaded cores); no violation, every mode and alarm
+reached.  Another horizon has no reviewed count (``EXPECTED_STATES`` is then ``None``)."""
 
-SMALL_CONFIG = PumpConfig(
-    pulse_mu=100,
-    reservoir_capacity_pulses=6,
-    bolus_pulses_per_tick=2,
-    prime_max_pulses=2,
-    cannula_min_pulses=1,
-    cannula_max_pulses=1,
-    occlusion_pressure_kpa=150,
-    occlusion_consecutive_samples=2,
-    occlusion_undisplaced_pulses=2,
-    motor_ack_timeout_ticks=1,
-    hour_bucket_ticks=5,
-    day_bucket_ticks=60,
-    reservoir_very_low_pulses=1,
-    suspend_reminder_ticks=2,
-    lgs_max_ticks=3,
-    lgs_lockout_ticks=2,
-    lgs_predict_margin_mgdl=20,
-    temp_min_ticks=1,
-    temp_max_ticks=3,
-    temp_percent_max=250,
-    controller_temp_max_ticks=2,
-    extended_min_ticks=2,
-    extended_max_ticks=3,
-    glucose_min_mgdl=40,
-    glucose_max_mgdl=400,
-    glucose_max_age_ticks=2,
-    glucose_max_future_ticks=1,
-    glucose_max_change_mgdl_per_tick=8,
-    max_bolus_ceiling_pulses=3,
-    max_basal_ceiling_pph=60,
-    max_hourly_ceiling_pulses=10,
-    max_daily_ceiling_pulses=10,
-    max_iob_ceiling_pulses=4,
-    reservoir_low_min_pulses=2,
-    reservoir_low_max_pulses=3,
-    lgs_threshold_min_mgdl=60,
-    lgs_threshold_max_mgdl=90,
-    auto_off_min_ticks=4,
-    auto_off_max_ticks=5,
-    set_reminder_min_ticks=2,
-    set_max_age_ceiling_ticks=6,
-    requests_per_day_max=4,
-    remote_is_person_held=False,
-)
-"""The scaled-down pump (structurally valid; see module docstring)."""
+EXPECTED_STATES: int | None = STATES_BY_HORIZON.get(HORIZON_TICKS)
+"""Reachable states within the horizon in force (asserted by ``test_small_scope`` and the verify step)."""
 
-SMALL_SETTINGS = TherapySettings(
-    basal_slots_pph=(10,) + (0,) * (SLOTS_PER_DAY - 1),
-    max_basal_pph=10,
-    max_bolus_pulses=2,
-    max_hourly_pulses=10,
-    max_daily_pulses=10,
-    max_iob_pulses=3,
-    dia_index=0,
-    reservoir_low_pulses=2,
-    set_reminder_ticks=3,
-    set_max_age_ticks=6,
-    auto_off_ticks=5,
-    lgs_threshold_mgdl=70,
-    lgs_enabled=True,
-    predictive_suspend_enabled=True,
-    remote_bolus_enabled=True,
-    controller_enabled=True,
-)
-"""Settings for the scaled-down pump: a pulse of basal every six ticks, a 2-pulse max bolus, 10 pulses a "day"."""
+PROMISED_MODES: tuple[str, ...] = tuple(mode.name for mode in Mode)
+"""Every mode of the mode table: each must be entered by the search at the CI horizon."""
 
-TIGHT_SETTINGS = evolve(
-    SMALL_SETTINGS,
-    basal_slots_pph=(3,) + (0,) * (SLOTS_PER_DAY - 1),
-    max_basal_pph=3,
-    max_hourly_pulses=3,
-    max_daily_pulses=3,
-    lgs_enabled=False,
-    predictive_suspend_enabled=False,
-    auto_off_ticks=0,
-)
-"""Settings whose 3-pulse limits bind within two boluses (LIM-1, LIM-3); a change to them can be refused."""
+PROMISED_ALARMS: tuple[str, ...] = tuple(kind.name for kind in AlarmKind)
+"""Every alarm kind: each must be announced (an ``Alarm`` command) by the search at the CI horizon."""
+
+__all__ = [
+    "EVENTS_PER_TICK",
+    "EXPECTED_STATES",
+    "HORIZON_TICKS",
+    "PROMISED_ALARMS",
+    "PROMISED_MODES",
+    "ROOTS",
+    "SMALL_CONFIG",
+    "SMALL_SETTINGS",
+    "STATES_BY_HORIZON",
+    "TIGHT_SETTINGS",
+    "SmallScopeResult",
+    "abstract",
+    "alphabet",
+    "describe",
+    "exit_code",
+    "explore",
+    "failing",
+    "main",
+    "step",
+]
 
 
-@dataclass
+@dataclass(repr=False)
 class SmallScopeResult:
-    """What ``explore`` found."""
+    """What ``explore`` found (its repr is one short line: a failing test never prints the whole result)."""
 
     states: int
     transitions: int
@@ -165,15 +135,49 @@ class SmallScopeResult:
     seconds: float = 0.0
     complete: bool = True
     """False when ``max_states`` stopped the search before the reachable set was exhausted."""
+    modes_reached: list[str] = field(default_factory=list)
+    alarms_reached: list[str] = field(default_factory=list)
+    states_by_root: dict[str, int] = field(default_factory=dict)
+    horizon_ticks: int = HORIZON_TICKS
+    first_reached_from: dict[str, str] = field(default_factory=dict)
+    """``Mode.X`` / ``AlarmKind.Y`` -> the root whose search reached it first."""
+
+    def __repr__(self) -> str:
+        return (
+            f"SmallScopeResult(states={self.states}, transitions={self.transitions}, "
+            f"violations={len(self.violations)}, complete={self.complete}, unreached={len(self.unreached)})"
+        )
+
+    @property
+    def unreached(self) -> list[str]:
+        """Promised modes and alarms the search did not reach (``Mode.X``, ``AlarmKind.Y``)."""
+        return [f"Mode.{m}" for m in PROMISED_MODES if m not in self.modes_reached] + [
+            f"AlarmKind.{a}" for a in PROMISED_ALARMS if a not in self.alarms_reached
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "states": self.states,
+            "transitions": self.transitions,
+            "violations": list(self.violations),
+            "seconds": self.seconds,
+            "complete": self.complete,
+            "horizon_ticks": self.horizon_ticks,
+            "modes_reached": list(self.modes_reached),
+            "alarms_reached": list(self.alarms_reached),
+            "unreached": self.unreached,
+            "states_by_root": dict(self.states_by_root),
+            "first_reached_from": dict(self.first_reached_from),
+        }
 
 
-def alphabet(state: PumpState) -> list[object]:
+def alphabet(state: PumpState, end_tick: int) -> list[object]:
     """Every event tried from ``state`` (see module docstring); all at the state's tick."""
     now = state.now_ticks
     seq = state.motor.seq
     pending = state.motor.pending_pulses
     events: list[object] = []
-    if now < HORIZON_TICKS:
+    if now < end_tick:
         events += [ev.Tick(now + 1), ev.Tick(now + 1, True)]
     events += [
         ev.BolusRequest(now, 1, Source.USER, 1),
@@ -233,95 +237,153 @@ def abstract(state: PumpState) -> PumpState:
 _NO_TOTALS = initial_state(SMALL_CONFIG).totals
 
 
-def roots() -> list[PumpState]:
-    """Where the search starts: a new pump, and the same pump set up and delivering at tick 0 (by events)."""
-    c = SMALL_CONFIG
-    state = initial_state(c)
-    found = [state]
-    for event in (
-        ev.SettingsChange(0, SMALL_SETTINGS),
-        ev.FillReservoir(0, 6),
-        ev.PrimeTubing(0, 1),
-        ev.MotorReport(0, 1, 1),
-        ev.FillCannula(0, 1),
-        ev.MotorReport(0, 2, 1),
-        ev.Resume(0),
-    ):
-        result = step(c, state, event)
-        assert result.outcome.accepted, (event, result.outcome)
-        state = result.state
-    found.append(state)
-    return found
+def describe(event: object) -> str:
+    """A short text of an event: its class and integer fields (settings by name, never a whole record)."""
+    if not hasattr(event, "__dataclass_fields__") and not hasattr(event, "_fields"):
+        return type(event).__name__
+    names = list(getattr(event, "_fields", ())) or list(getattr(event, "__dataclass_fields__", {}))
+    parts = []
+    for name in names:
+        value = getattr(event, name)
+        if value is SMALL_SETTINGS or value is TIGHT_SETTINGS:
+            parts.append(f"{name}={'SMALL' if value is SMALL_SETTINGS else 'TIGHT'}_SETTINGS")
+        elif isinstance(value, bool | int):
+            parts.append(f"{name}={int(value)}")
+        else:
+            parts.append(f"{name}=<{type(value).__name__}>")
+    return f"{type(event).__name__}({', '.join(parts)})"
 
 
-def explore(max_states: int | None = None) -> SmallScopeResult:
-    """Breadth-first search of every reachable state of ``SMALL_CONFIG`` (see module docstring).
-
-    Args:
-        max_states: stop after this many states (``None``: the whole reachable set).
-
-    Returns:
-        States visited (distinct abstract states), transitions taken, every
-        violation found (invariant IDs, event, tick), the wall-clock seconds.
-    """
-    started = time.perf_counter()
+def _check_scope() -> None:
     c = SMALL_CONFIG
     assert not config_problems(c, clinical=False), config_problems(c, clinical=False)
     for settings in (SMALL_SETTINGS, TIGHT_SETTINGS):
         assert not settings_problems(c, settings), settings_problems(c, settings)
+
+
+def explore(max_states: int | None = None, horizon_ticks: int | None = None) -> SmallScopeResult:
+    """Breadth-first search from every root of ``ROOTS`` (see module docstring).
+
+    Args:
+        max_states: stop after this many states (``None``: the whole reachable set within the horizon).
+        horizon_ticks: ticks past each root (``None``: ``HORIZON_TICKS``).
+
+    Returns:
+        States visited (distinct abstract states), transitions taken, every
+        violation found (invariant IDs, event, tick), wall-clock seconds,
+        the modes entered and the alarms announced.
+    """
+    started = time.perf_counter()
+    horizon = HORIZON_TICKS if horizon_ticks is None else horizon_ticks
+    c = SMALL_CONFIG
+    _check_scope()
     violations: list[str] = []
     seen_states: set[PumpState] = set()
-    seen_nodes: set[tuple[PumpState, int]] = set()
-    frontier: deque[tuple[PumpState, int]] = deque()
-    for root in roots():
-        violations += [f"root: {bad}" for bad in failing(c, root)]
-        seen_states.add(abstract(root))
-        seen_nodes.add((abstract(root), EVENTS_PER_TICK))
-        frontier.append((root, EVENTS_PER_TICK))
+    seen_nodes: set[tuple[PumpState, int, int]] = set()
+    first: dict[str, str] = {}
+    by_root: dict[str, int] = {}
     transitions = 0
     complete = True
-    while frontier:
-        state, budget = frontier.popleft()
-        for event in alphabet(state):
-            is_tick = type(event) is ev.Tick
-            if not is_tick and budget == 0:
-                continue
-            transitions += 1
-            try:
-                result = step(c, state, event)
-            except Exception as problem:  # a finding, not a crash of the search
-                violations.append(f"{event!r} raised {problem!r}")
-                continue
-            after = result.state
-            key = abstract(after)
-            if not result.outcome.accepted:
-                if not refusal_kept_only_its_answer(state, after, event, result.outcome) or result.commands:
-                    violations.append(f"refused {event!r} changed the state or commanded")
-                continue
-            node = (key, EVENTS_PER_TICK if is_tick else budget - 1)
-            if node in seen_nodes:
-                continue
-            if key not in seen_states:
-                if max_states is not None and len(seen_states) >= max_states:
-                    complete = False
+    for root in ROOTS:
+        start = build_root(root, c)
+        end_tick = start.now_ticks + horizon
+        before = len(seen_states)
+        violations += [f"root {root.name}: {bad}" for bad in failing(c, start)]
+        first.setdefault(f"Mode.{Mode(start.mode).name}", root.name)
+        seen_states.add(abstract(start))
+        frontier: deque[tuple[PumpState, int]] = deque([(start, EVENTS_PER_TICK)])
+        seen_nodes.add((abstract(start), EVENTS_PER_TICK, end_tick))
+        while frontier:
+            state, budget = frontier.popleft()
+            for event in alphabet(state, end_tick):
+                is_tick = type(event) is ev.Tick
+                if not is_tick and budget == 0:
                     continue
-                seen_states.add(key)
-                bad = failing(c, after)
-                if bad:
-                    violations.append(f"{bad} after {event!r} at tick {state.now_ticks} (mode {state.mode})")
-            seen_nodes.add(node)
-            frontier.append((after, node[1]))
+                transitions += 1
+                try:
+                    result = step(c, state, event)
+                except Exception as problem:  # a finding, not a crash of the search
+                    violations.append(f"{describe(event)} raised {type(problem).__name__}: {str(problem)[:200]}")
+                    continue
+                after = result.state
+                if not result.outcome.accepted:
+                    if not refusal_kept_only_its_answer(state, after, event, result.outcome) or result.commands:
+                        violations.append(f"refused {describe(event)} changed the state or commanded")
+                    continue
+                for command in result.commands:
+                    if isinstance(command, Alarm):
+                        first.setdefault(f"AlarmKind.{AlarmKind(command.kind).name}", root.name)
+                key = abstract(after)
+                node = (key, EVENTS_PER_TICK if is_tick else budget - 1, end_tick)
+                if node in seen_nodes:
+                    continue
+                if key not in seen_states:
+                    if max_states is not None and len(seen_states) >= max_states:
+                        complete = False
+                        continue
+                    seen_states.add(key)
+                    first.setdefault(f"Mode.{Mode(after.mode).name}", root.name)
+                    bad = failing(c, after)
+                    if bad:
+                        violations.append(
+                            f"{bad} after {describe(event)} at tick {state.now_ticks} (mode {Mode(state.mode).name})"
+                        )
+                seen_nodes.add(node)
+                frontier.append((after, node[1]))
+        by_root[root.name] = len(seen_states) - before
     return SmallScopeResult(
         states=len(seen_states),
         transitions=transitions,
         violations=violations,
         seconds=round(time.perf_counter() - started, 2),
         complete=complete,
+        modes_reached=[mode for mode in PROMISED_MODES if f"Mode.{mode}" in first],
+        alarms_reached=[kind for kind in PROMISED_ALARMS if f"AlarmKind.{kind}" in first],
+        states_by_root=by_root,
+        horizon_ticks=horizon,
+        first_reached_from=first,
     )
 
 
-if __name__ == "__main__":
-    import sys
+def exit_code(result: SmallScopeResult) -> int:
+    """1 on any violation; 2 when the search was cut short or a promised mode or alarm was not reached; else 0."""
+    if result.violations:
+        return 1
+    if not result.complete or result.unreached:
+        return 2
+    return 0
 
-    result = explore(int(sys.argv[1]) if len(sys.argv) > 1 else None)
-    print(result.states, result.transitions, len(result.violations), result.seconds, result.violations[:5])
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Exhaustive small-scope search of the kernel (see module docstring).")
+    parser.add_argument("--horizon", type=int, default=None, help=f"ticks past each root (default {HORIZON_TICKS})")
+    parser.add_argument("--max-states", type=int, default=None, help="stop after this many states (incomplete)")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    args = parser.parse_args(argv)
+    result = explore(args.max_states, args.horizon)
+    code = exit_code(result)
+    if args.json:
+        print(json.dumps({**result.as_json(), "exit_code": code}))
+        return code
+    print(
+        f"small-scope search: {result.states:,} states, {result.transitions:,} transitions, "
+        f"{len(result.violations)} violations, {result.seconds} s, horizon {result.horizon_ticks} ticks per root"
+        + ("" if result.complete else " (INCOMPLETE: cut at --max-states)")
+    )
+    print("states per root: " + ", ".join(f"{name} {count:,}" for name, count in result.states_by_root.items()))
+    where = result.first_reached_from
+    modes = ", ".join(f"{m} ({where[f'Mode.{m}']})" for m in result.modes_reached)
+    alarms = ", ".join(f"{a} ({where[f'AlarmKind.{a}']})" for a in result.alarms_reached)
+    print(f"modes reached ({len(result.modes_reached)}/{len(PROMISED_MODES)}; first from root): {modes}")
+    print(f"alarms reached ({len(result.alarms_reached)}/{len(PROMISED_ALARMS)}; first from root): {alarms}")
+    if result.unreached:
+        print(f"NOT reached: {', '.join(result.unreached)}")
+    for violation in result.violations[:20]:
+        print(f"VIOLATION: {violation}")
+    if len(result.violations) > 20:
+        print(f"... and {len(result.violations) - 20} more violations")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

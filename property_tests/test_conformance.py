@@ -1,24 +1,30 @@
 """Code-to-model conformance on concrete steps (``property_tests.conformance``).
 
-For steps taken by random runs, the Z3 transition relation of ``specs``
-evaluated on the concrete before-state and event gives exactly the kernel's
-after-state and outcome.  Serves the traceability of every requirement the
-proofs cover (e.g. LIM-1, LIM-2, BOL-1, INP-1, DLV-2) to the code that runs.
+For steps taken by random runs, the kernel's decision run on Z3 terms and
+evaluated on the concrete before-state and event gives exactly the shipped
+Python decision: the whole after-state, the whole ``Effects`` and every
+command (issue 15, point 5); every primitive call stays inside its domain.
+Serves the traceability of every requirement the proofs cover (e.g. LIM-1,
+LIM-2, BOL-1, INP-1, DLV-2) to the code that runs.
 """
 
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
+import property_tests.conformance
 from kernel import events as ev
+from kernel.commands import CommandKind, CommandSlot, Deliver, Effects, command_slots
 from kernel.config import DEFAULT_CONFIG, make_config
+from kernel.logic import Logic
 from kernel.state import initial_state
 from kernel.step import step
 from property_tests.conformance import Conformance, ConformanceError
 from property_tests.conftest import scale
-from property_tests.world import RandomChooser, World, run_random, settings_presets
+from property_tests.world import MotorBehaviour, RandomChooser, World, run_random, settings_presets
 
 CONFORMANCE = Conformance(every=1)
 
@@ -41,10 +47,33 @@ def test_a_disagreement_is_reported() -> None:
     event = ev.Tick(1)
     result = step(c, before, event)
     assert Conformance().check(c, before, event, result)
-    doctored = type(result)(
-        state=type(result.state)(**{**result.state.__dict__, "now_ticks": 5}),
-        commands=result.commands,
-        outcome=result.outcome,
-    )
-    with pytest.raises(ConformanceError, match="now_ticks"):
+    doctored = result._replace(state=result.state._replace(now_ticks=5))
+    with pytest.raises(ConformanceError, match="step differs from transition: state"):
         Conformance().check(c, before, event, doctored)
+
+
+def _slots_dropping_single_pulses(fx: Effects, logic: Logic) -> tuple[CommandSlot, ...]:
+    """Planted: a skip guard that drops a one-pulse ``Deliver`` (exact on Z3 terms, wrong in Python)."""
+    slots = command_slots(fx, logic)
+    if (fx.deliver_pulses > 1) is False and slots and slots[0][1] == CommandKind.DELIVER:
+        return slots[1:]
+    return slots
+
+
+def test_a_command_dropped_only_in_python_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Conformance compares the commands: a Deliver missing from the Python side is reported, briefly."""
+    world = World.fresh(DEFAULT_CONFIG)
+    world.set_up(settings_presets(DEFAULT_CONFIG)[0])
+    found: Any = None
+    for _ in range(30):
+        before, event = world.state, ev.Tick(world.now + 1)
+        result = world.apply(event)
+        world.answer_all(MotorBehaviour.EXACT)
+        if any(isinstance(c, Deliver) and c.pulses == 1 for c in result.commands):
+            found = (before, event)
+            break
+    assert found is not None, "no one-pulse Deliver in 30 minutes of the tight preset"
+    monkeypatch.setattr(property_tests.conformance, "command_slots", _slots_dropping_single_pulses)
+    with pytest.raises(ConformanceError, match=r"commands\.Deliver\.present: python False, z3 True") as caught:
+        Conformance().check(DEFAULT_CONFIG, *found)
+    assert len(str(caught.value)) < 2000

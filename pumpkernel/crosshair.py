@@ -24,19 +24,24 @@ def run(args: argparse.Namespace) -> int:
     console = Console(width=None if Console().is_terminal else 150)
     with console.status("running CrossHair"):
         result = run_gate(args.timeout)
-    table = Table(title=f"CrossHair gate: {len(result.conditions)} conditions, {result.seconds:.1f} s")
+    table = Table(title=f"CrossHair gate: {len(result.conditions)} conditions, {result.seconds:.1f} s wall")
     for column in ("function", "line", "condition", "verdict"):
         table.add_column(column)
     for condition in result.conditions:
-        verdict = result.verdicts.get(condition.line, "NOT REPORTED")
+        verdict = result.verdict(condition) or "NOT REPORTED"
         style = "green" if verdict == CONFIRMED else "bold red"
         table.add_row(
-            condition.function, str(condition.line), condition.text[5:].strip()[:70], f"[{style}]{verdict}[/]"
+            condition.function,
+            f"{condition.file}:{condition.line}",
+            condition.text[5:].strip()[:70],
+            f"[{style}]{verdict}[/]",
         )
     console.print(table)
+    for name, seconds in (result.seconds_per_file or {}).items():
+        console.print(f"  {name}: {seconds} s")
     for failed, verdict in result.unconfirmed:
         console.print(f"[bold red]{verdict}[/] {failed.function if failed else '?'}")
-    console.print("Not exhausted by CrossHair, covered elsewhere:")
+    console.print("Not exhausted by CrossHair (not part of the gate), covered instead by:")
     for name, reason in NOT_EXHAUSTED.items():
         console.print(f"  {name}: {reason}")
     if args.json:
@@ -46,13 +51,15 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "passed": result.passed,
                     "seconds": round(result.seconds, 2),
+                    "seconds_per_file": result.seconds_per_file,
                     "returncode": result.returncode,
                     "conditions": [
                         {
                             "function": c.function,
+                            "file": c.file,
                             "line": c.line,
                             "condition": c.text,
-                            "verdict": result.verdicts.get(c.line),
+                            "verdict": result.verdict(c),
                         }
                         for c in result.conditions
                     ],

@@ -10,9 +10,14 @@ needed:
   catalogue's order, and a first section with the hazard classes;
 * per requirement: its ID as ``UID``, its statement, the hazards it controls
   and its parameters as the rationale, the verification methods as the
-  comment, and, when an evidence bundle is given (``--evidence
-  evidence/evidence.json``), the status derived by ``pumpkernel verify``
-  (proved, tested, open) with the covering invariants and obligations.
+  comment, a ``Parent`` relation to each hazard class it controls (so
+  StrictDoc's traceability graph links hazard -> requirement), and, when an
+  evidence bundle is given (``--evidence evidence/evidence.json``), the status
+  derived by ``pumpkernel verify`` (proved, tested, open) with the covering
+  invariants and obligations.
+
+Both exports are built by their own tools in ``tests/bundle/test_exports.py``
+(StrictDoc; Sphinx with sphinx-needs, warnings as errors).
 
 ``--format needs`` writes sphinx-needs ``req`` directives (reStructuredText;
 IDs ``REQ_<ID>`` with ``_`` for ``-`` to fit the default ID pattern, hazards and methods as tags), ``--format markdown``
@@ -95,6 +100,9 @@ def sdoc(status: dict[str, dict[str, Any]] | None = None, legacy_sections: bool 
             out += _block("STATEMENT", r.statement)
             out += _block("RATIONALE", rationale)
             out += _block("COMMENT", comment)
+            out.append("RELATIONS:")
+            for hazard in r.hazards:
+                out += ["- TYPE: Parent", f"  VALUE: {hazard}"]
             out.append("")
         out += [close_section, ""]
     return "\n".join(out)

@@ -17,6 +17,70 @@ def test_every_kernel_contract_is_confirmed_over_all_paths() -> None:
     assert all(verdict == CONFIRMED for verdict in result.verdicts.values())
 
 
+def test_every_handler_and_the_step_are_reached_by_a_contract() -> None:
+    """Issue 14, point 9: one contract per event class runs ``transition`` (so its handler), one runs ``step``."""
+    import ast
+
+    from kernel.core import HANDLERS
+    from proofs.crosshair_gate import STEPS
+
+    source = STEPS.read_text()
+    tree = ast.parse(source)
+    called = {
+        node.attr if isinstance(node, ast.Attribute) else node.id
+        for fn in tree.body
+        if isinstance(fn, ast.FunctionDef) and not fn.name.startswith("_")
+        for call in ast.walk(fn)
+        if isinstance(call, ast.Call)
+        for node in [call.func]
+        if isinstance(node, ast.Attribute | ast.Name)
+    }
+    assert {cls.__name__ for cls in HANDLERS} <= called
+    assert "step" in called
+
+
+PLANTED = '''
+import kernel.core
+from kernel import events as ev
+from kernel.config import DEFAULT_CONFIG
+from kernel.modes import Mode
+from kernel.reasons import Reason
+from kernel.reservoir import on_prime_tubing
+from proofs.crosshair_steps import NOW, Facts, _facts, _with
+
+
+def _prime_one_more(c, s, e, logic):
+    """Planted: the reservoir check lets one pulse more than the reservoir holds through."""
+    handled = on_prime_tubing(c, s, e, logic)
+    checks = tuple(
+        (logic.either(holds, e.pulses == s.reservoir.pulses + 1) if reason == Reason.INSUFFICIENT_RESERVOIR else holds,
+         reason)
+        for holds, reason in handled.checks
+    )
+    return handled._replace(checks=checks)
+
+
+kernel.core.HANDLERS[ev.PrimeTubing] = _prime_one_more
+
+
+def priming_within_the_reservoir(reservoir: int, pulses: int) -> Facts:
+    """
+    pre: 0 <= reservoir <= 6000
+    post: 0 <= __return__.pulses <= __return__.reservoir_before
+    """
+    return _facts(DEFAULT_CONFIG, _with(Mode.FILLED, reservoir), ev.PrimeTubing(NOW, pulses))
+'''
+
+
+def test_a_handler_commanding_one_pulse_beyond_the_reservoir_is_refuted(tmp_path: pathlib.Path) -> None:
+    """A planted priming handler that lets one pulse more than the reservoir through: CrossHair finds it."""
+    path = tmp_path / "planted_targets.py"
+    path.write_text(PLANTED)
+    result = run_gate(30.0, path, wall_limit_s=120.0)
+    assert not result.passed
+    assert any("false when calling" in verdict for verdict in result.verdicts.values()), result.output[-2000:]
+
+
 BROKEN = '''
 from kernel.basal import accumulate
 from kernel.logic import PY

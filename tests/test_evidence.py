@@ -1,7 +1,7 @@
 """The evidence bundle: deterministic content, self-contained HTML, valid JUnit, generated docs.
 
 * Determinism: two runs of the same steps on the same inputs give the same
-  document once the date and the timings (``evidence.VOLATILE``) are dropped,
+  document once the date and the timings (``assurance.document.VOLATILE``) are dropped,
   and the same Markdown and HTML apart from the last section (date, timings).
 * The HTML report reads offline: no script, no external asset.
 * ``docs/modes.md`` is exactly what ``pumpkernel modes`` generates from the
@@ -13,19 +13,32 @@ from __future__ import annotations
 import pathlib
 import re
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 
 from kernel.config import DEFAULT_CONFIG
 from kernel.state import evolve
+from pumpkernel.assurance.case import build_case
+from pumpkernel.assurance.document import document, stable
 from pumpkernel.configfile import load
-from pumpkernel.evidence import blocks, document, render_html, render_junit, render_markdown, stable, write_bundle
 from pumpkernel.modesdoc import DOC, markdown
-from pumpkernel.verify import Options, Verification, run_verify
+from pumpkernel.report import gsn
+from pumpkernel.report.bundle import content_blocks, write_bundle
+from pumpkernel.report.junit import render_junit
+from pumpkernel.report.markup import Block, render_html, render_markdown
+from pumpkernel.suite.model import Options, Verification
+from pumpkernel.suite.run import run_verify
 from specs.requirements import REQUIREMENTS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-QUICK = Options(steps=("configuration", "exercise"), profile="quick")
+QUICK = Options(steps=("configuration", "exercise"), profile="quick", browser=False)
+
+
+def blocks(doc: dict[str, Any]) -> list[Block]:
+    """The report's blocks without the volatile last section (date and timings), with the assurance case picture."""
+    case = build_case(doc)
+    return content_blocks(doc, case, gsn.views(case).get("overview"))
 
 
 def _run(tmp_path: pathlib.Path) -> Verification:
@@ -59,6 +72,7 @@ def test_html_report_is_self_contained(quick_run: Verification, tmp_path: pathli
     write_bundle(quick_run, tmp_path)
     text = (tmp_path / "report.html").read_text()
     assert "<script" not in text.lower()
+    assert "<svg" in text, "charts and the assurance case are inline SVG"
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text, re.IGNORECASE)
     assert "<style>" in text
     for requirement in REQUIREMENTS:
@@ -97,7 +111,8 @@ def test_strictdoc_export_has_every_requirement_with_its_result(
         assert f"\nUID: {requirement.id}\n" in text
     assert text.count(">>>") == text.count("<<<")
     assert text.count("[[SECTION]]") == text.count("[[/SECTION]]")
-    assert "STATUS: Not verified" in text, "the proof step did not run in this bundle"
+    assert "STATUS: Open" in text and "STATUS: Proved" not in text, "the proof step did not run in this bundle"
+    assert "not verified: the proof step did not run in this bundle" in text
 
 
 def test_sphinx_needs_export_has_every_requirement() -> None:

@@ -26,9 +26,11 @@ from kernel.handling import Handled
 from kernel.reasons import Reason
 from kernel.state import evolve
 from proofs.obligations import all_obligations
-from pumpkernel import cli, verify
-from pumpkernel.evidence import write_bundle
-from pumpkernel.verify import FAILED, NOT_AVAILABLE, PASSED, Options, run_verify
+from pumpkernel import cli
+from pumpkernel.report.bundle import write_bundle
+from pumpkernel.suite import mutation_step, testing_steps
+from pumpkernel.suite.model import FAILED, INCOMPLETE, NOT_AVAILABLE, PASSED, Options
+from pumpkernel.suite.run import run_verify
 
 BOLUS_LIMIT_OBLIGATIONS = ("SAFE/bolus-within-max", "SAFE/bolus-above-max-refused")
 MAX_BOLUS_REQUIREMENT = next(o for o in all_obligations() if o.id == BOLUS_LIMIT_OBLIGATIONS[1]).requirements[0]
@@ -86,15 +88,18 @@ def test_broken_kernel_fails_verify_and_the_report_names_the_requirement(
     assert 'name="SAFE/bolus-within-max"' in junit and "<failure" in junit
 
 
-def test_the_same_obligations_pass_on_the_shipped_kernel(tmp_path: pathlib.Path) -> None:
+def test_the_same_obligations_pass_on_the_shipped_kernel_but_a_subset_is_incomplete(tmp_path: pathlib.Path) -> None:
     verification = run_verify(Options(steps=("proofs",), obligations=BOLUS_LIMIT_OBLIGATIONS, out=tmp_path))
     [proofs] = verification.steps
-    assert proofs.status == PASSED, proofs.summary
+    assert proofs.status == INCOMPLETE, proofs.summary
+    assert "INCOMPLETE" in proofs.summary and "weakened-model checks not run" in proofs.summary
     assert proofs.data["counterexamples"] == []
+    assert all(case.status == PASSED for case in proofs.cases)
+    assert verification.verdict == "INCOMPLETE" and verification.exit_code == 3
 
 
 def test_a_step_that_cannot_run_fails_the_run(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
-    monkeypatch.setattr(verify, "MUTATION_REPORT", tmp_path / "missing.json")
+    monkeypatch.setattr(mutation_step, "MUTATION_REPORT", tmp_path / "missing.json")
     verification = run_verify(Options(steps=("mutation",), out=tmp_path))
     [mutation] = verification.steps
     assert mutation.status == NOT_AVAILABLE
@@ -106,8 +111,8 @@ def test_unclassified_survivors_fail_the_mutation_step(monkeypatch: pytest.Monke
     counts = {"killed": 9, "survived": 1, "timeout": 0, "suspicious": 0, "skipped": 0, "total": 10, "score": 0.9}
     survivor = {"name": "kernel.x__mutmut_1", "classification": "", "reason": ""}
     report.write_text(json.dumps({**counts, "seconds": 1.0, "survivors": [survivor]}))
-    monkeypatch.setattr(verify, "MUTATION_REPORT", report)
-    monkeypatch.setattr(verify, "ROOT", tmp_path)
+    monkeypatch.setattr(mutation_step, "MUTATION_REPORT", report)
+    monkeypatch.setattr(mutation_step, "ROOT", tmp_path)
     [mutation] = run_verify(Options(steps=("mutation",), out=tmp_path)).steps
     assert mutation.status == FAILED
     assert mutation.data["unclassified"] == ["kernel.x__mutmut_1"]
@@ -148,16 +153,19 @@ def test_cli_exit_code_and_bundle(tmp_path: pathlib.Path) -> None:
     config = pathlib.Path(__file__).resolve().parent.parent / "examples" / "config.toml"
     out = tmp_path / "bundle"
     args = ["verify", "--config", str(config), "--steps", "configuration,exercise", "--profile", "quick"]
-    code = cli.main([*args, "--out", str(out)])
-    assert code == 0
+    code = cli.main([*args, "--out", str(out), "--no-browser"])
+    assert code == 3, "a run of some steps is INCOMPLETE, never PASSED"
     for name in ("evidence.json", "report.md", "report.html", "junit.xml", "config.toml"):
         assert (out / name).exists(), name
     doc = json.loads((out / "evidence.json").read_text())
     assert doc["configuration"]["source"] == str(config)
     assert [s["status"] for s in doc["steps"]] == [PASSED, PASSED]
+    assert doc["verdict"] == "INCOMPLETE"
     bad = tmp_path / "bad.toml"
     bad.write_text("format = 1\n[pump]\npulse_mu = 50\n")
-    assert cli.main(["verify", "--config", str(bad), "--steps", "configuration", "--out", str(out)]) == 1
+    assert (
+        cli.main(["verify", "--config", str(bad), "--steps", "configuration", "--out", str(out), "--no-browser"]) == 1
+    )
 
 
 FAKE_SMALL_SCOPE = """
@@ -187,7 +195,7 @@ def test_small_scope_step_reads_the_search(
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "small_scope.py").write_text(FAKE_SMALL_SCOPE.replace("VIOLATIONS", repr(violations)))
-    monkeypatch.setattr(verify, "ROOT", tmp_path)
+    monkeypatch.setattr(testing_steps, "ROOT", tmp_path)
     [search] = run_verify(Options(steps=("small-scope",), out=tmp_path / "out")).steps
     assert search.status == status, search.summary
     assert search.data["states"] == 7 and search.data["violations"] == violations

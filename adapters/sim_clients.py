@@ -1,0 +1,189 @@
+"""The pump's clients in the simulation: a temp-basal loop controller and the simulated user.
+
+Theory of operation
+-------------------
+Neither makes a decision for the pump: both talk to it through the
+``PumpManager`` facade, as an app and a person would, and the kernel accepts
+or refuses.
+
+``LoopController``, every 5 minutes, commands 30-minute temp basals: zero
+when the last CGM value is below 80 mg/dL or predicted (straight line through
+two readings 5-15 minutes apart, 30 minutes ahead) below 90; a high temp when
+predicted above 160 mg/dL (the correction, less net insulin on board, spread
+over two hours, capped at max basal); the schedule otherwise (it cancels its
+temp).  It knows max basal (apps sync delivery limits) but nothing else: max
+IOB, the rolling limits, the sensor rules and low-glucose suspend are the
+kernel's.
+
+``SimUser``, every minute: acknowledges each active alarm five minutes after
+it appeared; eats and boluses for the meal of the minute (counted carbs /
+carb ratio, plus a correction above 150 mg/dL, less net insulin on board,
+capped at max bolus, like an app's recommendation; if the pump is in a
+low-glucose suspension the bolus is refused, so the user resumes and asks
+again); and at 9:00 changes the set and reservoir when the set is 48 hours
+old or fewer than 60 U are left.  It reads the pump's status once at the
+start of its minute and acts on that.
+
+Units: ``_mgdl``, ``_units`` (U), ``_units_per_hour``, ``_minutes``, ``_g``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from adapters.manager import PumpManager, PumpManagerResult, ResultKind
+from adapters.shell import PumpShell
+from adapters.sim_record import PatientRun, SimDisplay
+from adapters.sim_world import MINUTES_PER_DAY, Meal, PatientProfile
+from kernel import events as ev
+from kernel.alarms import AlarmKind
+from kernel.config import PumpConfig
+from kernel.modes import Mode
+from kernel.reasons import Reason
+from kernel.settings import TherapySettings
+from kernel.units import MU_PER_UNIT
+
+
+def net_iob_units(iob_units: float, profile: PatientProfile) -> float:
+    """Insulin on board above what steady scheduled basal keeps on board (the kernel's IOB counts basal too).
+
+    Steady basal at ``b`` U/h keeps about ``b x 2.3`` U on board with the
+    kernel's 5-hour insulin-action table; the clients subtract it, as bolus
+    calculators do with "net IOB".
+    """
+    return max(0.0, iob_units - 2.3 * profile.basal_units_per_hour)
+
+
+@dataclass
+class LoopController:
+    """A simple temp-basal controller, a client of the pump (see module docstring)."""
+
+    profile: PatientProfile
+    max_basal_units_per_hour: float
+    target_mgdl: float = 120.0
+    low_mgdl: float = 80.0
+    horizon_minutes: int = 30
+    history: list[tuple[int, float]] = field(default_factory=list)
+
+    def observe(self, minute: int, mgdl: float) -> None:
+        self.history = [*self.history[-5:], (minute, mgdl)]
+
+    def predicted_mgdl(self, minute: int) -> float | None:
+        if not self.history or minute - self.history[-1][0] > 12:
+            return None
+        last_minute, last = self.history[-1]
+        earlier = [(m, g) for m, g in self.history[:-1] if 5 <= last_minute - m <= 15]
+        if not earlier:
+            return last
+        m0, g0 = earlier[-1]
+        slope = (last - g0) / (last_minute - m0)
+        return last + slope * self.horizon_minutes
+
+    def decide(self, minute: int, manager: PumpManager) -> PumpManagerResult | None:
+        predicted = self.predicted_mgdl(minute)
+        if predicted is None:
+            return None  # no data: say nothing; the pump falls back to its schedule (TMP-3, SEN-2)
+        current = self.history[-1][1]
+        basal = self.profile.basal_units_per_hour
+        if current < self.low_mgdl or predicted < self.low_mgdl + 10:
+            return manager.enact_temp_basal(0.0, 30)
+        status = manager.status()
+        if predicted > 160:
+            needed = (predicted - self.target_mgdl) / self.profile.correction_mgdl_per_unit
+            needed -= net_iob_units(status.insulin_on_board_units, self.profile)
+            if needed > 0:
+                rate = min(self.max_basal_units_per_hour, basal + needed)  # the correction over two hours
+                return manager.enact_temp_basal(rate, 30)
+        if status.temp_basal_remaining_minutes > 0:
+            return manager.cancel_temp_basal()
+        return None
+
+
+class SimUser:
+    """The person wearing the pump (see module docstring)."""
+
+    def __init__(
+        self,
+        run: PatientRun,
+        manager: PumpManager,
+        settings: TherapySettings,
+        profile: PatientProfile,
+        controller: LoopController,
+        meals: list[Meal],
+        display: SimDisplay,
+    ) -> None:
+        self.run = run
+        self.display = display
+        self.manager = manager
+        self.shell: PumpShell = manager.shell
+        self.config: PumpConfig = manager.shell.config
+        self.settings = settings
+        self.profile = profile
+        self.controller = controller
+        self.meals_at = {meal.minute: meal for meal in meals}
+        self.max_bolus_units = settings.max_bolus_pulses * self.config.pulse_mu / MU_PER_UNIT
+        self.alarm_seen: dict[AlarmKind, int] = {}
+
+    def change_set(self, first: bool) -> None:
+        """Program the pump (``first``), or change set and reservoir: suspend, rewind, fill, prime, resume."""
+        shell, config = self.shell, self.config
+        steps: list[object] = [] if first else [ev.Suspend(shell.now), ev.Rewind(shell.now)]
+        if first:
+            steps.append(ev.SettingsChange(shell.now, self.settings))
+        steps += [
+            ev.FillReservoir(shell.now, config.reservoir_capacity_pulses),
+            ev.PrimeTubing(shell.now, 2600 // config.pulse_mu),
+            ev.FillCannula(shell.now, 500 // config.pulse_mu),
+            ev.Resume(shell.now),
+        ]
+        for event in steps:
+            result = shell.submit(event)
+            if result is not None and not result.outcome.accepted:
+                self.run.count(PumpManagerResult(ResultKind.REFUSED, result.outcome.reason))
+        self.run.set_changes += 0 if first else 1
+
+    def act(self, minute: int) -> float:
+        """The user's minute (see module docstring); returns the carbohydrate eaten now, in g.
+
+        The user reads the pump's status only when there is something to do:
+        an alarm was heard and not yet acknowledged, a meal, or 9:00.  Every
+        ``ACTIVE`` alarm was announced when it became active, so on any other
+        minute the status would show no active alarm and the user would do
+        nothing: skipping the read changes nothing but the time it takes.
+        """
+        manager, run, profile, display = self.manager, self.run, self.profile, self.display
+        meal = self.meals_at.get(minute)
+        set_check = minute % MINUTES_PER_DAY == 9 * 60 and minute > 0
+        if not (display.heard or meal is not None or set_check):
+            return 0.0
+        display.heard = set()
+        status = manager.status()
+        for kind in status.active_alarms:
+            seen = self.alarm_seen.setdefault(kind, minute)
+            if minute - seen >= 5:
+                manager.acknowledge_alarm(kind)
+                self.alarm_seen.pop(kind, None)
+        display.heard |= {int(kind) for kind in self.alarm_seen}
+        carbs = 0.0
+        if meal is not None:
+            carbs = meal.carbs_g
+            if meal.counted_g > 0:
+                history = self.controller.history
+                correction = 0.0
+                if history and history[-1][1] > 150:
+                    correction = (history[-1][1] - 120) / profile.correction_mgdl_per_unit
+                wanted = meal.counted_g / profile.carb_ratio_g + correction
+                wanted -= net_iob_units(status.insulin_on_board_units, profile)
+                units = min(max(wanted, 0.0), self.max_bolus_units)
+                asked = manager.enact_bolus(units)
+                if asked.reason == Reason.NOT_ALLOWED_IN_MODE and status.mode == Mode.LGS_SUSPENDED:
+                    # The user sees a suspension before a meal, resumes (LGS locks out for 30 min, SUS-4), boluses.
+                    run.user_resumes += 1
+                    manager.resume_delivery()
+                    asked = manager.enact_bolus(units)
+                run.count(asked)
+        if set_check:
+            set_age_hours = self.shell.state.reservoir.set_age_ticks / 60
+            if set_age_hours >= 48 or status.reservoir_units < 60:
+                self.change_set(first=False)
+        return carbs

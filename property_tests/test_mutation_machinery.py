@@ -1,0 +1,178 @@
+"""The mutation-testing machinery itself: the trampoline bypass, applying a mutant, the sample, the reports.
+
+These check the tools, not the kernel: a toy module is mutated with mutmut's
+own generator, and every mutant's behaviour is compared across the three
+ways of running it (mutmut's trampolines, the bypass, the mutant applied as
+source).  Left out of the mutation test selection and of the property layer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from property_tests import mutation_layers, mutation_trampoline
+from property_tests.mutation_apply import Generated, mutated_source
+from property_tests.mutation_layers import stratified_sample, summarize, wilson, write_output
+from property_tests.mutation_report import build_report, module_of, per_module
+
+TOY = """
+def double(x: int) -> int:
+    return x * 2
+
+
+class Box:
+    def add(self, a: int, b: int = 1) -> int:
+        return a + b
+
+
+TABLE = {"double": double}
+
+
+def use(x: int) -> int:
+    return TABLE["double"](x) + Box().add(x)
+"""
+
+USER = "from toykernel.toy import Box, double, use\n\n\ndef call(x):\n    return use(x) * 10 + double(x)\n"
+
+
+@pytest.fixture
+def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Any]:
+    from mutmut.mutation.file_mutation import mutate_file_contents
+
+    mutated = mutate_file_contents("toykernel/toy.py", TOY)
+    package = tmp_path / "toykernel"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "toy.py").write_text(mutated.code)
+    (tmp_path / "toyuser.py").write_text(USER)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path, mutated
+
+
+def _fresh_call(x: int) -> int:
+    for name in ("toyuser", "toykernel.toy", "toykernel"):
+        sys.modules.pop(name, None)
+    module = importlib.import_module("toyuser")
+    result: int = module.call(x)
+    return result
+
+
+def test_the_bypass_makes_mutmuts_choice_for_every_mutant(
+    toy: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each toy mutant: same result with trampolines and after the bypass, and the trampolines are gone."""
+    _, mutated = toy
+    seen = set()
+    for name in mutated.mutant_names:
+        mutant = f"toykernel.toy.{name}"
+        monkeypatch.setenv("MUTANT_UNDER_TEST", mutant)
+        try:
+            expected: object = _fresh_call(3)
+        except Exception as problem:
+            expected = type(problem)
+        replaced = mutation_trampoline.bypass(mutant, ("toykernel",), ("toykernel", "toyuser"))
+        assert replaced >= 3
+        user, toy_module = sys.modules["toyuser"], sys.modules["toykernel.toy"]
+        assert not hasattr(user.use, "__wrapped__") and not hasattr(toy_module.TABLE["double"], "__wrapped__")
+        assert not hasattr(toy_module.Box.add, "__wrapped__")
+        try:
+            got: object = user.call(3)
+        except Exception as problem:
+            got = type(problem)
+        assert got == expected, mutant
+        seen.add(got)
+    assert len(seen) >= 4  # the mutants differ from each other: the comparison can fail
+    monkeypatch.setenv("MUTANT_UNDER_TEST", "")
+    assert mutation_trampoline.bypass("") == 0
+
+
+def test_a_mutant_applied_as_source_behaves_as_under_mutmut(
+    toy: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``mutated_source`` replaces exactly the mutated function; the module then computes what mutmut's choice does."""
+    _, mutated = toy
+    relative = "toykernel/toy.py"
+    spans = {n: (s.start, s.end) for n, s in mutated.line_span_by_function_name.items()}
+    names = {f"toykernel.toy.{n}": relative for n in mutated.mutant_names}
+    generated = Generated("sha", {relative: TOY}, {relative: mutated.code}, {relative: spans}, names)
+    for mutant in names:
+        monkeypatch.setenv("MUTANT_UNDER_TEST", mutant)
+        try:
+            expected: object = _fresh_call(4)
+        except Exception as problem:
+            expected = type(problem)
+        _, source = mutated_source(generated, mutant)
+        assert source != TOY and source.count("def ") == TOY.count("def ")
+        namespace: dict[str, Any] = {}
+        exec(compile(source, relative, "exec"), namespace)
+        try:
+            got: object = namespace["use"](4) * 10 + namespace["double"](4)
+        except Exception as problem:
+            got = type(problem)
+        assert got == expected, mutant
+
+
+def test_the_sample_is_seeded_stratified_and_covers_every_module() -> None:
+    names = [f"kernel.m{m}.x_f__mutmut_{i}" for m in range(6) for i in range(1, 10 + 60 * m)]
+    first = stratified_sample(names, 100, seed=1)
+    assert first == stratified_sample(names, 100, seed=1) and first != stratified_sample(names, 100, seed=2)
+    assert len(first) == 100 and len(set(first)) == 100 and set(first) <= set(names)
+    per = {m: sum(module_of(n) == m for n in first) for m in {module_of(n) for n in names}}
+    assert min(per.values()) >= 3
+    assert per["kernel/m5.py"] > per["kernel/m1.py"] > per["kernel/m0.py"]
+    assert stratified_sample(names, 10_000, seed=1) == sorted(names)
+
+
+def test_wilson_interval() -> None:
+    assert wilson(0, 0) == (0.0, 1.0)
+    assert wilson(0, 10) == (0.0, 0.2775)
+    assert wilson(10, 10) == (0.7225, 1.0)
+    assert wilson(50, 100) == (0.4038, 0.5962)
+
+
+def test_the_layers_output_has_the_agreed_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pumpkernel-mutation-layers/1``: exact keys; timeouts count as killed; errors are not counted."""
+    monkeypatch.setattr(mutation_layers, "OUTPUT", tmp_path / "out.json")
+    monkeypatch.setattr(mutation_layers, "RESULTS", tmp_path / "results.jsonl")
+    plan = ["kernel.tick.x_on_tick__mutmut_1", "kernel.bolus.x_on_bolus__mutmut_2"]
+    rows = [
+        {"mutant": plan[0], "layer": "z3", "status": "killed"},
+        {"mutant": plan[1], "layer": "z3", "status": "timeout"},
+        {"mutant": plan[0], "layer": "unit", "status": "survived"},
+        {"mutant": plan[1], "layer": "unit", "status": "error"},
+    ]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps({**r, "kernel_sha256": "abc"}) + "\n" for r in rows))
+    generated = Generated("abc", mutants={name: module_of(name) for name in plan})
+    output = write_output(generated, plan, ["z3", "unit"], seed=5, size=2)
+    assert list(output) == ["format", "kernel_sha256", "generated", "layers", "sample", "modules", "totals"]
+    assert output["format"] == "pumpkernel-mutation-layers/1"
+    assert output["layers"] == ["z3", "crosshair", "property", "unit"]
+    assert output["totals"]["z3"] == {"run": 2, "killed": 2, "low95": 0.3424, "high95": 1.0}
+    assert output["totals"]["unit"]["run"] == 1 and output["totals"]["unit"]["killed"] == 0
+    assert output["modules"]["kernel/tick.py"]["z3"] == {"run": 1, "killed": 1}
+    assert output["sample"]["z3"]["size"] == 2 and "INCOMPLETE" not in output["sample"]["z3"]["method"]
+    assert "INCOMPLETE" in output["sample"]["unit"]["method"] and output["sample"]["crosshair"]["method"] == "not run"
+    assert json.loads((tmp_path / "out.json").read_text()) == output
+    assert summarize([], plan, ["z3"])["totals"]["z3"] == {"run": 0, "killed": 0, "low95": 0.0, "high95": 1.0}
+
+
+def test_the_mutation_report_counts_what_ran_and_says_when_not_everything_did() -> None:
+    codes: dict[str, int | None] = {
+        "kernel.tick.x_a__mutmut_1": 1,
+        "kernel.tick.x_a__mutmut_2": 0,
+        "kernel.tick.x_a__mutmut_3": 36,
+        "kernel.bolus.x_b__mutmut_1": None,
+    }
+    report = build_report(codes, {"kernel.tick.x_a__mutmut_1": 0.5}, {}, 10.0, "every mutant", "sha")
+    assert (report["killed"], report["survived"], report["timeout"], report["total"]) == (1, 1, 1, 3)
+    assert report["not_run"] == 1 and report["complete"] is False and report["score"] == 33.33
+    assert [s["classification"] for s in report["survivors"]] == ["unexplained", "unexplained"]
+    table = per_module(codes, {})
+    assert table["kernel/tick.py"]["killed"] == 1 and table["kernel/tick.py"]["survived"] == 2
+    assert table["kernel/bolus.py"] == {**table["kernel/bolus.py"], "generated": 1, "run": 0}

@@ -1,0 +1,1 @@
+print((255).bit_length())

@@ -1,0 +1,3 @@
+from collections.abc import Callable, Mapping, Sequence
+
+print("imported")

@@ -1,0 +1,2 @@
+NoticeSlot = tuple[bool, int, int, int]
+print("defined")

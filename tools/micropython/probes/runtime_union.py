@@ -1,0 +1,10 @@
+class Deliver:
+    pass
+
+
+class Alarm:
+    pass
+
+
+Command = Deliver | Alarm
+print("defined")
