@@ -88,6 +88,7 @@ def _counterexample(cx: dict[str, Any] | None) -> dict[str, Any] | None:
         "kernel_agrees": cx.get("kernel_agrees"),
         "config": repr(cx.get("config")),
         "before": repr(cx.get("before")),
+        "after": repr(cx.get("after")),
     }
 
 

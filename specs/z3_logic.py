@@ -29,12 +29,16 @@ exactly outside the domain.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 import z3
 
 T = TypeVar("T")
+
+_PICK_NAMES = itertools.count()
+"""Numbers of named pick conditions (``Z3Logic.pick``), unique in the process."""
 
 
 def is_term(value: object) -> bool:
@@ -75,7 +79,8 @@ class Z3Logic:
         if self.recording and (isinstance(then, tuple) and then is not other) and not z3.is_const(cond):
             # A record or tuple picked on a large condition: name the condition once (``b == cond``), so every
             # leaf's ite shares one Boolean the solver can split on.  Equivalent: the definition is asserted.
-            named = z3.Bool(f"pick!{len(self.definitions)}")
+            # Numbered across every instance: two steps in one query must not share a name (and so a condition).
+            named = z3.Bool(f"pick!{next(_PICK_NAMES)}")
             self.definitions.append(named == cond)
             cond = named
         return self._pick(cond, then, other)  # type: ignore[no-any-return]

@@ -447,9 +447,10 @@ def test_calculator_weakenings_fail_their_obligation(monkeypatch: Any) -> None:
     import sys
     import types
 
+    from proofs.run import run_obligation
+
     import kernel.calculator as shipped
     import proofs.calculator as pc
-    from proofs.run import run_obligation
 
     source = pathlib.Path(shipped.__file__).read_text()
     obligations = {o.id: o for o in pc.calculator_obligations()}

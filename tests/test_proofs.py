@@ -40,7 +40,9 @@ def test_refuted_defect_gives_a_counterexample_the_real_kernel_replays() -> None
 # --- the status rules, on made-up results ------------------------------------------------------------------------
 
 
-def _row(oid: str, rid: str, result: str = "proved", observes: tuple[str, ...] = ("deliver",), **more: Any) -> dict:
+def _row(
+    oid: str, rid: str, result: str = "proved", observes: tuple[str, ...] = ("deliver",), **more: Any
+) -> dict[str, Any]:
     return {
         "id": oid,
         "family": more.get("family", "limits"),
@@ -59,7 +61,9 @@ def _row(oid: str, rid: str, result: str = "proved", observes: tuple[str, ...] =
     }
 
 
-def _report(rows: list[dict], weakenings: list[dict] | None = None, selection: str = "all") -> dict[str, dict]:
+def _report(
+    rows: list[dict[str, Any]], weakenings: list[dict[str, Any]] | None = None, selection: str = "all"
+) -> dict[str, dict[str, Any]]:
     induction = _row("CONS/Tick", "LIM-1", observes=(), family="invariants", kind="consecution")
     suite = SuiteResult([induction, *rows], weakenings or [], {}, 0.0, 1, selection)
     return {row["id"]: row for row in to_json(ProofReport(suite))["requirements"]}

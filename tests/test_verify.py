@@ -1,8 +1,8 @@
 """Tests of the verification suite itself (``pumpkernel verify``).
 
-The main one injects a deliberately broken kernel in-process (the max-bolus
-check off by one) and runs the proof step on the obligations about
-bolus limits: the step must fail, and the bundle must name the requirement
+The main one injects a deliberately broken kernel in-process (the max-IOB
+check of a controller bolus off by one) and runs the proof step on the
+obligations about insulin on board (LIM-4): the step must fail, and the bundle must name the requirement
 and show the counterexample with its regression test.  Nothing broken is
 shipped: the patch lives for the duration of the test only.
 
@@ -23,29 +23,31 @@ import pytest
 from kernel import core
 from kernel import events as ev
 from kernel.handling import Handled
+from kernel.iob import committed_pulses
 from kernel.reasons import Reason
 from kernel.state import evolve
-from proofs.obligations import all_obligations
 from pumpkernel import cli
 from pumpkernel.report.bundle import write_bundle
 from pumpkernel.suite import mutation_step, testing_steps
 from pumpkernel.suite.model import FAILED, INCOMPLETE, NOT_AVAILABLE, PASSED, Options
 from pumpkernel.suite.run import run_verify
 
-BOLUS_LIMIT_OBLIGATIONS = ("SAFE/bolus-within-max", "SAFE/bolus-above-max-refused")
-MAX_BOLUS_REQUIREMENT = next(o for o in all_obligations() if o.id == BOLUS_LIMIT_OBLIGATIONS[1]).requirements[0]
-"""The requirement the broken check breaks, read from the obligation (this file tests the suite, not it)."""
+IOB_OBLIGATIONS = ("LIM-4/",)
+MAX_IOB_REQUIREMENT = "LIM-4"
 
 
-def _max_bolus_off_by_one(original: Any) -> Any:
-    """A ``BolusRequest`` handler whose max-bolus check admits one pulse too many."""
+def _max_iob_off_by_one(original: Any) -> Any:
+    """A ``BolusRequest`` handler whose max-IOB check admits one pulse too many for a controller bolus."""
 
     def broken(c: Any, s: Any, e: Any, logic: Any) -> Handled:
         handled: Handled = original(c, s, e, logic)
         whole = e.immediate_pulses + e.extended_pulses
+        loose = logic.either(
+            e.source != ev.Source.CONTROLLER,
+            committed_pulses(s.settings, s.windows, s.bolus, logic) + whole <= s.settings.max_iob_pulses + 1,
+        )
         checks = tuple(
-            (whole <= s.settings.max_bolus_pulses + 1, reason) if reason == Reason.ABOVE_MAX_BOLUS else (holds, reason)
-            for holds, reason in handled.checks
+            (loose, reason) if reason == Reason.MAX_IOB else (holds, reason) for holds, reason in handled.checks
         )
         return evolve(handled, checks=checks)
 
@@ -55,17 +57,17 @@ def _max_bolus_off_by_one(original: Any) -> Any:
 def test_broken_kernel_fails_verify_and_the_report_names_the_requirement(
     monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path
 ) -> None:
-    monkeypatch.setitem(core.HANDLERS, ev.BolusRequest, _max_bolus_off_by_one(core.HANDLERS[ev.BolusRequest]))
-    options = Options(steps=("proofs",), obligations=BOLUS_LIMIT_OBLIGATIONS, out=tmp_path)
+    monkeypatch.setitem(core.HANDLERS, ev.BolusRequest, _max_iob_off_by_one(core.HANDLERS[ev.BolusRequest]))
+    options = Options(steps=("proofs",), obligations=IOB_OBLIGATIONS, out=tmp_path)
     verification = run_verify(options)
     [proofs] = verification.steps
     assert proofs.status == FAILED
     assert not verification.passed
-    assert MAX_BOLUS_REQUIREMENT in proofs.summary
+    assert MAX_IOB_REQUIREMENT in proofs.summary
     cxs = proofs.data["counterexamples"]
     assert cxs, "a failed obligation comes with a counterexample"
     cx = cxs[0]
-    assert MAX_BOLUS_REQUIREMENT in cx["requirements"]
+    assert MAX_IOB_REQUIREMENT in cx["requirements"]
     assert "BolusRequest" in cx["event"]
     assert cx["kernel_agrees"], "the broken kernel takes exactly the step Z3 found"
     assert "def test_" in cx["regression_test"]
@@ -74,25 +76,25 @@ def test_broken_kernel_fails_verify_and_the_report_names_the_requirement(
     doc = json.loads((tmp_path / "evidence.json").read_text())
     assert doc["verdict"] == "FAILED"
     assert doc["partial"], "a run of some obligations says so"
-    [row] = [r for r in doc["traceability"] if r["id"] == MAX_BOLUS_REQUIREMENT]
+    [row] = [r for r in doc["traceability"] if r["id"] == MAX_IOB_REQUIREMENT]
     assert row["result"] == "open"
-    assert "SAFE/bolus" in row["reason"]
+    assert "LIM-4/controller-bolus" in row["reason"]
     report = (tmp_path / "report.md").read_text()
     assert "## Counterexamples" in report
     section = report.split("## Counterexamples")[1].split("\n## ")[0]
-    assert MAX_BOLUS_REQUIREMENT in section and "BolusRequest(" in section and "def test_" in section
+    assert MAX_IOB_REQUIREMENT in section and "BolusRequest(" in section and "def test_" in section
     html = (tmp_path / "report.html").read_text()
-    assert MAX_BOLUS_REQUIREMENT in html and "BolusRequest(" in html
+    assert MAX_IOB_REQUIREMENT in html and "BolusRequest(" in html
     assert (tmp_path / cx["regression_file"]).exists()
     junit = (tmp_path / "junit.xml").read_text()
-    assert 'name="SAFE/bolus-within-max"' in junit and "<failure" in junit
+    assert 'name="LIM-4/controller-bolus"' in junit and "<failure" in junit
 
 
 def test_the_same_obligations_pass_on_the_shipped_kernel_but_a_subset_is_incomplete(tmp_path: pathlib.Path) -> None:
-    verification = run_verify(Options(steps=("proofs",), obligations=BOLUS_LIMIT_OBLIGATIONS, out=tmp_path))
+    verification = run_verify(Options(steps=("proofs",), obligations=IOB_OBLIGATIONS, out=tmp_path))
     [proofs] = verification.steps
     assert proofs.status == INCOMPLETE, proofs.summary
-    assert "INCOMPLETE" in proofs.summary and "weakened-model checks not run" in proofs.summary
+    assert "INCOMPLETE" in proofs.summary and "planted-defect checks not run" in proofs.summary
     assert proofs.data["counterexamples"] == []
     assert all(case.status == PASSED for case in proofs.cases)
     assert verification.verdict == "INCOMPLETE" and verification.exit_code == 3

@@ -2,11 +2,11 @@
 
 Theory of operation
 -------------------
-``step_proofs`` runs every Z3 obligation of ``proofs.obligations`` (or those
-whose ID starts with ``--obligations``: the step is then *incomplete*) and
-every weakened kernel of ``proofs.weakened`` (each must be caught by some
-obligation); ``unknown`` and timeouts never count as proved.  A failed
-obligation comes with its counterexample and a regression test.
+``step_proofs`` runs the proof suite (``proofs.report.run_all``: every
+family's obligations, or those whose ID starts with ``--obligations``: the
+step is then *incomplete*, and every planted defect, each of which must be
+refuted by some obligation); ``unknown`` and timeouts never count as proved.
+A failed obligation comes with its counterexample and a regression test.
 ``step_crosshair`` runs the CrossHair gate (``proofs.crosshair_gate``): every
 condition must be "Confirmed over all paths".  Each contract's requirement
 IDs are read from its docstring.
@@ -15,7 +15,6 @@ IDs are read from its docstring.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,37 +35,19 @@ Progress = Callable[[str, int, int], None]
 
 
 def step_proofs(options: Options, state: dict[str, Any], progress: Progress | None = None) -> StepReport:
-    from proofs.model import Context
-    from proofs.obligations import all_obligations
-    from proofs.report import ProofReport, to_json, versions
-    from proofs.run import run_obligation
-    from proofs.weakened import WEAKENINGS, check_weakening
+    from proofs.report import run_all, to_json
 
-    name, title = "proofs", "Z3 proofs and weakened-model checks"
-    started = time.perf_counter()
-    ctx = Context()
-    obligations = all_obligations()
-    if options.obligations:
-        obligations = [o for o in obligations if o.id.startswith(options.obligations)]
-    timeout_ms = int(options.proof_timeout_s * 1000)
-    results = []
-    for index, obligation in enumerate(obligations):
-        if progress:
-            progress(obligation.id, index, len(obligations))
-        results.append(run_obligation(ctx, obligation, timeout_ms))
-    weakened = []
-    if options.weakenings and not options.obligations:
-        for index, weakening in enumerate(WEAKENINGS):
-            if progress:
-                progress(weakening.id, index, len(WEAKENINGS))
-            weakened.append(check_weakening(weakening))
-    report = ProofReport(results, weakened, time.perf_counter() - started, versions())
+    name, title = "proofs", "Z3 proofs over the commands the step emits, and planted defects"
+    prefixes = tuple(options.obligations)
+    select = (lambda ob: ob.id.startswith(prefixes)) if prefixes else None
+    tell = (lambda text: progress(text, 0, 0)) if progress else None
+    report = run_all(weakenings=options.weakenings, processes=2, select=select, progress=tell)
     data = to_json(report)
     timings = {f"obligation {o['id']}": float(o.pop("seconds", 0.0)) for o in data["obligations"]}
     timings.update({f"weakening {w['id']}": float(w.pop("seconds", 0.0)) for w in data.get("weakenings", [])})
     data.pop("seconds", None)
     data.pop("tool_versions", None)
-    data["partial"] = bool(options.obligations)
+    data["partial"] = bool(prefixes)
     counterexamples = []
     cases = []
     for row in data["obligations"]:
@@ -76,11 +57,13 @@ def step_proofs(options: Options, state: dict[str, Any], progress: Progress | No
             message = f"{row['result']} ({' '.join(row['requirements'])}): {row.get('detail', '')}".strip()
         cases.append(Case(f"proofs.{row['kind']}", row["id"], PASSED if ok else FAILED, message))
         if row.get("counterexample"):
-            counterexamples.append(_counterexample(row, report))
+            counterexamples.append(_counterexample(row))
     for w in data.get("weakenings", []):
         caught = w["caught_by"] is not None
         cases.append(
-            Case("proofs.weakening", w["id"], PASSED if caught else FAILED, "" if caught else "not caught by any proof")
+            Case(
+                "proofs.weakening", w["id"], PASSED if caught else FAILED, "" if caught else "not refuted by any proof"
+            )
         )
     data["counterexamples"] = counterexamples
     outcomes = [str(row.get("result", "unknown")) for row in data["obligations"]]
@@ -94,27 +77,30 @@ def step_proofs(options: Options, state: dict[str, Any], progress: Progress | No
         "weakenings_caught": sum(w.get("caught_by") is not None for w in weakenings),
     }
     data["summary"] = s
-    if any(r.status == "unknown" for r in results):
-        timed = any("timeout" in r.detail or "canceled" in r.detail for r in results if r.status == "unknown")
+    unknown = [row for row in data["obligations"] if row["result"] not in ("proved", "failed")]
+    if unknown:
+        timed = any("timeout" in row["detail"] or "canceled" in row["detail"] for row in unknown)
         status = TIMEOUT if timed else UNKNOWN
     else:
         status = PASSED
     if s["failed"] or report.missed_weakenings:
         status = FAILED
-    if not results:
+    if not outcomes:
         status = NOT_AVAILABLE
     incomplete = []
-    if options.obligations:
-        incomplete.append(f"only the {len(results)} obligations starting with {', '.join(options.obligations)}")
-    if not weakened:
-        incomplete.append("weakened-model checks not run")
+    if prefixes:
+        incomplete.append(f"only the {len(outcomes)} obligations starting with {', '.join(prefixes)}")
+    if not weakenings:
+        incomplete.append("planted-defect checks not run")
     if status == PASSED and incomplete:
         status = INCOMPLETE
     data["incomplete"] = incomplete
-    failed_reqs = sorted({rid for r in report.failures for rid in r.obligation.requirements})
+    failed_reqs = sorted(
+        {rid for row in data["obligations"] if row["result"] != "proved" for rid in row["requirements"]}
+    )
     summary = (
         f"{s['proved']}/{s['obligations']} obligations proved, {s['failed']} failed, {s['unknown']} unknown; "
-        f"{s['weakenings_caught']}/{s['weakenings']} weakened kernels caught"
+        f"{s['weakenings_caught']}/{s['weakenings']} planted defects refuted"
     )
     if failed_reqs:
         summary += "; requirements affected: " + ", ".join(failed_reqs)
@@ -123,22 +109,50 @@ def step_proofs(options: Options, state: dict[str, Any], progress: Progress | No
     return StepReport(name, title, status, summary, data, cases, timings=timings)
 
 
-def _counterexample(row: dict[str, Any], report: Any) -> dict[str, Any]:
-    result = next(r for r in report.results if r.obligation.id == row["id"])
-    cx = result.counterexample
+def _counterexample(row: dict[str, Any]) -> dict[str, Any]:
+    cx = row["counterexample"]
     return {
         "obligation": row["id"],
         "requirements": row["requirements"],
         "statement": row["statement"],
-        "event": row["counterexample"]["event"],
-        "changes": row["counterexample"]["changes"],
-        "kernel_agrees": row["counterexample"]["kernel_agrees"],
-        "config": repr(cx.config),
-        "state_before": repr(cx.before),
-        "state_after": repr(cx.after),
-        "regression_test": row["counterexample"]["regression"],
+        "event": cx["event"],
+        "changes": cx["changes"],
+        "kernel_agrees": cx["kernel_agrees"],
+        "config": cx["config"],
+        "state_before": cx["before"],
+        "state_after": cx["after"],
+        "regression_test": regression_test_source(row),
         "regression_file": "counterexamples/test_cex_" + re.sub(r"\W+", "_", row["id"]).strip("_").lower() + ".py",
     }
+
+
+def regression_test_source(row: dict[str, Any]) -> str:
+    """A pytest module that replays a refuted step through the real kernel and fails while the kernel still takes it.
+
+    The counterexample is one concrete step (configuration, state, event) and the state the kernel reached; the
+    test asserts the kernel no longer reaches that state from there, so it fails on the kernel the proof refuted
+    and passes once the step is fixed.
+    """
+    cx: dict[str, Any] = row["counterexample"]
+    name = re.sub(r"\W+", "_", row["id"]).strip("_").lower()
+    return (
+        '"""Regression test generated from a refuted proof obligation: ' + row["id"] + '."""\n\n'
+        "from kernel.config import *  # noqa: F403\n"
+        "from kernel.events import *  # noqa: F403\n"
+        "from kernel.log import EventLog, LogEntry  # noqa: F401\n"
+        "from kernel.settings import TherapySettings  # noqa: F401\n"
+        "from kernel.state import *  # noqa: F403\n"
+        "from kernel.step import step\n\n"
+        f"CONFIG = {cx['config']}\n"
+        f"BEFORE = {cx['before']}\n"
+        f"EVENT = {cx['event']}\n"
+        f"REFUTED_AFTER = {cx['after']}\n\n\n"
+        f"def test_{name}() -> None:\n"
+        f'    """Obligation {row["id"]}: {row["statement"]}"""\n'
+        "    reached = step(CONFIG, BEFORE, EVENT).state\n"
+        "    # The log entry is step's own, not part of the proved transition.\n"
+        "    assert reached._replace(log=REFUTED_AFTER.log) != REFUTED_AFTER\n"
+    )
 
 
 def step_crosshair(options: Options, state: dict[str, Any]) -> StepReport:
