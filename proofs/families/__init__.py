@@ -28,6 +28,9 @@ from types import ModuleType
 FAMILY_MODULES: tuple[str, ...] = (
     "proofs.invariance",
     "proofs.families.limits",
+    "proofs.families.bolus",
+    "proofs.families.requests",
+    "proofs.families.calculator",
 )
 
 
