@@ -196,7 +196,12 @@ def _same_as(source: int, controller: bool) -> Any:
             user.effects.reason == other.effects.reason,
             boolean(user.effects.replayed) == boolean(other.effects.replayed),
             user.commanded_pulses() == other.commanded_pulses(),
-            *(u == o for u, o in zip(user.notice(NoticeKind.BOLUS_STARTED), other.notice(NoticeKind.BOLUS_STARTED))),
+            *(
+                u == o
+                for u, o in zip(
+                    user.notice(NoticeKind.BOLUS_STARTED), other.notice(NoticeKind.BOLUS_STARTED), strict=True
+                )
+            ),
         ]
         premise = boolean(user_step.before.settings.remote_bolus_enabled)
         return Query(hyps, plain, z3.Implies(premise, z3.And(*same)), premise=premise, step=user_step)
