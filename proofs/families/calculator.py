@@ -111,8 +111,14 @@ class Symbolic:
                     z3.And(x.glucose_mgdl >= MANUAL_GLUCOSE_MIN_MGDL, x.glucose_mgdl <= MANUAL_GLUCOSE_MAX_MGDL),
                 ),
             ),
-            ("CALC:min-calc-range", z3.And(self.min_calc >= MIN_CALC_GLUCOSE_LOW_MGDL, self.min_calc <= MIN_CALC_GLUCOSE_HIGH_MGDL)),
-            ("CALC:below-minimum-flag", z3.Implies(x.glucose_known, x.glucose_below_minimum == (x.glucose_mgdl < self.min_calc))),
+            (
+                "CALC:min-calc-range",
+                z3.And(self.min_calc >= MIN_CALC_GLUCOSE_LOW_MGDL, self.min_calc <= MIN_CALC_GLUCOSE_HIGH_MGDL),
+            ),
+            (
+                "CALC:below-minimum-flag",
+                z3.Implies(x.glucose_known, x.glucose_below_minimum == (x.glucose_mgdl < self.min_calc)),
+            ),
         ]
 
     def with_glucose(self, glucose: Any) -> CalcInputs:
@@ -158,7 +164,9 @@ def _within_limits(s: Symbolic, t: CalcTerms) -> Any:
 
 def _cap_shown(s: Symbolic, t: CalcTerms) -> Any:
     limits = _limits(s)
-    smallest = z3.And(*(t.cap_pulses <= v for v in limits.values()), z3.Or(*(t.cap_pulses == v for v in limits.values())))
+    smallest = z3.And(
+        *(t.cap_pulses <= v for v in limits.values()), z3.Or(*(t.cap_pulses == v for v in limits.values()))
+    )
     capped = t.calculated_pulses > t.cap_pulses
     return z3.And(
         smallest,
@@ -239,13 +247,20 @@ def _witness_capped(s: Symbolic, t: CalcTerms) -> Any:
     )
 
 
-def _ob(oid: str, requirements: tuple[str, ...], statement: str, build: Callable[[Any], Query], budget: float = 60.0) -> Obligation:
+def _ob(
+    oid: str, requirements: tuple[str, ...], statement: str, build: Callable[[Any], Query], budget: float = 60.0
+) -> Obligation:
     return Obligation(oid, FAMILY, "safety", requirements, statement, build, OBSERVES, (), None, budget)
 
 
 def obligations() -> list[Obligation]:
     return [
-        _ob("CALC1/never-negative", ("CALC-1",), "A recommendation is never negative.", _single(lambda s, t: t.recommended_pulses >= 0)),
+        _ob(
+            "CALC1/never-negative",
+            ("CALC-1",),
+            "A recommendation is never negative.",
+            _single(lambda s, t: t.recommended_pulses >= 0),
+        ),
         _ob(
             "CALC1/within-limits",
             ("CALC-1",),

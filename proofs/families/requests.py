@@ -42,7 +42,6 @@ from typing import Any
 
 import z3
 
-from kernel import events as ev
 from kernel.reasons import Reason
 from kernel.state import PumpState
 from proofs.builders import EVENT_NAMES, Ghost, ghost_obligations, ghost_step_goal
