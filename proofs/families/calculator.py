@@ -177,15 +177,28 @@ def _cap_shown(s: Symbolic, t: CalcTerms) -> Any:
     )
 
 
-def _rounded(s: Symbolic, t: CalcTerms) -> Any:
+def _rounded_build(ctx: Any) -> Query:
+    """CALC-3 as named goals: one per allowed increment (a modulus by a constant each), and the bounds."""
+    s = Symbolic("calc")
     x = s.inputs
+    t = calculate(x, L)
     ok = z3.And(t.status == CalcStatus.RECOMMENDED, x.settings_valid)
     uncapped = t.calculated_pulses <= t.cap_pulses
-    return z3.And(
-        t.recommended_pulses <= t.calculated_pulses,
-        z3.Implies(ok, boolean(ref.multiple_of(t.recommended_pulses, x.increment_pulses, L))),
-        z3.Implies(z3.And(ok, uncapped), t.calculated_pulses - t.recommended_pulses < x.increment_pulses),
-    )
+    goals: list[tuple[str, Any]] = [
+        ("not-above-calculated", t.recommended_pulses <= t.calculated_pulses),
+        (
+            "within-one-increment",
+            z3.Implies(z3.And(ok, uncapped), t.calculated_pulses - t.recommended_pulses < x.increment_pulses),
+        ),
+        (
+            "increment-allowed",
+            z3.Implies(ok, z3.And(x.increment_pulses >= 1, x.increment_pulses <= ref.MAX_INCREMENT_PULSES)),
+        ),
+    ]
+    for step in range(1, ref.MAX_INCREMENT_PULSES + 1):
+        whole = boolean(ref.multiple_of(t.recommended_pulses, step, L))
+        goals.append((f"multiple-of-{step}", z3.Implies(z3.And(ok, x.increment_pulses == step), whole)))
+    return Query(s.hypotheses(), [], goals)
 
 
 def _disabled(s: Symbolic, t: CalcTerms) -> Any:
@@ -279,7 +292,7 @@ def obligations() -> list[Obligation]:
             ("CALC-3",),
             "A recommendation is a whole number of increments, never above the calculated dose, and less than one "
             "increment below it when no limit binds.",
-            _single(_rounded),
+            _rounded_build,
         ),
         _ob(
             "CALC2/monotone-carbs",

@@ -38,6 +38,7 @@ kernel the request ID the remote sent (the channel adapter, SEC-1, tested).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import z3
@@ -132,8 +133,21 @@ def _replay_goal(ctx: Context, st: Step, g: Any) -> Any:
     return z3.And(st.effects.reason == g[2], boolean(st.effects.replayed), z3.Not(st.any_command()))
 
 
+def empty_last(s: PumpState) -> Any:
+    """Empty slots (ID 0) come after every used one: proposed invariant INV-REQ-EMPTY-LAST, assumed here."""
+    ids = s.requests.ids
+    return z3.And(*(z3.Implies(ids[k] == 0, ids[k + 1] == 0) for k in range(len(ids) - 1)))
+
+
+EMPTY_LAST = (
+    "INV-REQ-EMPTY-LAST (empty request slots come after every used one): not among specs.invariants yet; "
+    "assumed by the capacity obligations (stated in their premise), proposed as an invariant",
+)
+
+
 def _new_request(st: Step) -> Any:
     return z3.And(
+        empty_last(st.before),
         boolean(ref.current(st.event, st.before, L)),
         z3.Not(boolean(ref.remembered(st.before, st.event.request_id, L))),
     )
@@ -165,6 +179,10 @@ def _room_goal(ctx: Context, st: Step, g: Any) -> Any:
     return z3.And(st.effects.reason != int(Reason.REQUEST_MEMORY_FULL), z3.Not(boolean(st.effects.replayed)))
 
 
+def _assuming_empty_last(ob: Obligation) -> Obligation:
+    return dataclasses.replace(ob, assumes=ob.assumes + EMPTY_LAST)
+
+
 def obligations() -> list[Obligation]:
     result = ghost_obligations(REQ_X, EVENT_NAMES)
     for event in REQUEST_EVENTS:
@@ -179,25 +197,29 @@ def obligations() -> list[Obligation]:
                 premise=_replay_premise,
                 observes=("outcome", "deliver", "notice", "alarm"),
             ),
-            ghost_step_goal(
-                f"BOL5/memory-full-refused/{event}",
-                REQ_X,
-                "A new current request when requests_per_day_max answered requests are live is refused with "
-                "REQUEST_MEMORY_FULL, commands nothing and forgets nothing.",
-                event,
-                _full_goal,
-                premise=_full_premise,
-                observes=("outcome", "deliver", "notice", "alarm"),
+            _assuming_empty_last(
+                ghost_step_goal(
+                    f"BOL5/memory-full-refused/{event}",
+                    REQ_X,
+                    "A new current request when requests_per_day_max answered requests are live is refused with "
+                    "REQUEST_MEMORY_FULL, commands nothing and forgets nothing.",
+                    event,
+                    _full_goal,
+                    premise=_full_premise,
+                    observes=("outcome", "deliver", "notice", "alarm"),
+                )
             ),
-            ghost_step_goal(
-                f"BOL5/memory-room-decides/{event}",
-                REQ_X,
-                "A new current request with fewer than requests_per_day_max answered requests live is decided on its "
-                "own merits, never refused for a full memory.",
-                event,
-                _room_goal,
-                premise=_room_premise,
-                observes=("outcome",),
+            _assuming_empty_last(
+                ghost_step_goal(
+                    f"BOL5/memory-room-decides/{event}",
+                    REQ_X,
+                    "A new current request with fewer than requests_per_day_max answered requests live is decided "
+                    "on its own merits, never refused for a full memory.",
+                    event,
+                    _room_goal,
+                    premise=_room_premise,
+                    observes=("outcome",),
+                )
             ),
         ]
     return result
