@@ -141,13 +141,13 @@ def _rank(order_file: Path | None) -> Counter[str]:
 
 def run_z3(order_file: Path | None) -> int:
     """Every obligation, likeliest killers first; 1 at the first that fails, is unknown or raises."""
-    from proofs.model import Context
-    from proofs.obligations import all_obligations
-    from proofs.run import DEFAULT_TIMEOUT_MS, run_obligation
+    from proofs.context import Context, describe
+    from proofs.framework import run_query
+    from proofs.suite import collect
 
     try:
         ctx = Context()
-        obligations = all_obligations()
+        obligations, _, _ = collect()
     except Exception as problem:  # the mutated kernel cannot even be encoded: no proof holds
         print(f"KILLED-BY building the obligations ({type(problem).__name__})")
         return 1
@@ -155,7 +155,7 @@ def run_z3(order_file: Path | None) -> int:
     obligations.sort(key=lambda o: -rank[o.id])
     for obligation in obligations:
         try:
-            passed = run_obligation(ctx, obligation, DEFAULT_TIMEOUT_MS).passed
+            passed = run_query(obligation, obligation.build(ctx), describe).passed
         except Exception as problem:
             print(f"KILLED-BY {obligation.id} ({type(problem).__name__})")
             return 1

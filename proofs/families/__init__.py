@@ -37,6 +37,8 @@ FAMILY_MODULES: tuple[str, ...] = (
     "proofs.families.inputs",
     "proofs.families.emission",
     "proofs.families.primitives",
+    "proofs.families.bolus",
+    "proofs.families.calculator",
 )
 
 

@@ -134,9 +134,10 @@ def regression_test_source(row: dict[str, Any]) -> str:
     and passes once the step is fixed.
     """
     cx: dict[str, Any] = row["counterexample"]
-    name = re.sub(r"\W+", "_", row["id"]).strip("_").lower()
+    oid = str(row["id"])
+    name = re.sub(r"\W+", "_", oid).strip("_").lower()
     return (
-        '"""Regression test generated from a refuted proof obligation: ' + row["id"] + '."""\n\n'
+        '"""Regression test generated from a refuted proof obligation: ' + oid + '."""\n\n'
         "from kernel.config import *  # noqa: F403\n"
         "from kernel.events import *  # noqa: F403\n"
         "from kernel.log import EventLog, LogEntry  # noqa: F401\n"
