@@ -63,6 +63,7 @@ def test_justified_when_true_glucose_goes_below_70_within_30_minutes() -> None:
 
 
 def test_alarms_by_kind_priority_and_who_must_act() -> None:
+    """ALM-5: the simulation counts alarms per patient-day by kind and priority, and which need a person."""
     run = _run([100.0] * 1440)
     run.alarms = [
         (5, int(AlarmKind.OCCLUSION), int(Priority.HIGH)),
