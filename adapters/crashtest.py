@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 A *world* is a directory holding what outlives the pump's process: the
-shell's store (``store/``), the motor's journal (``motor.jsonl``: the motor
+shell's store and dose journal (``store/``), the motor's journal (``motor.jsonl``: the motor
 is a separate device; every command it executes, and every request to run a
 command again, is appended there) and the display's journal
 (``display.jsonl``: every alarm shown).  A *scenario* is a scripted list of
@@ -12,10 +12,12 @@ numbered inputs at given ticks, motor faults, and an end tick.
 and ``fsync``) through the scenario from wherever the world's record says the
 pump is, to the end tick.
 
-A *write point* is every place the shell or its store calls the probe: each
-save has two (the new record written to its temporary file but not yet
-renamed; renamed, before any command of that step is acted on), and each
-motor command one (the motor has moved, its answer not yet reported).
+A *write point* is every place the shell, its store or its dose journal
+calls the probe: each save has two (the new record written to its temporary
+file but not yet renamed; renamed, before any command of that step is acted
+on), each motor command two (appended to the dose journal, before the
+record is saved; the motor has moved, its answer not yet reported), and each
+new journal two (written, renamed: ``adapters.journal``).
 
 The campaign:
 
@@ -78,8 +80,10 @@ from dataclasses import dataclass, field
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 
+from adapters.journal import FileJournal
 from adapters.motor import Execution, Fault, FaultKind, MotorAnswer, SimulatedMotor
 from adapters.persistence import FileStore, Probe, no_probe
+from adapters.recovery import ShellNotice
 from adapters.shell import PumpShell, ShellAlarm
 from kernel import events as ev
 from kernel.alarms import AlarmKind
@@ -308,6 +312,9 @@ class JournalDisplay:
     def shell_alarm(self, alarm: ShellAlarm, detail: str) -> None:
         self._append({"shell_alarm": alarm.name, "detail": detail})
 
+    def shell_notice(self, notice: ShellNotice, detail: str) -> None:
+        self._append({"shell_notice": notice.name, "detail": detail})
+
     def alarms(self) -> list[tuple[int, int]]:
         if not self.path.exists():
             return []
@@ -369,7 +376,8 @@ class World:
         )
         motor.restore(journal.executions())
         store = TracingStore(self.directory / "store", self._saved, probe=self.probe)
-        shell = PumpShell.open(CONFIG, motor=motor, display=self.display, store=store, probe=self.probe)
+        doses = FileJournal(self.directory / "store", probe=self.probe)
+        shell = PumpShell.open(CONFIG, motor=motor, display=self.display, store=store, probe=self.probe, journal=doses)
         box.append(shell)
         shell.recover()
         if self.check is not None and store.path.exists():
