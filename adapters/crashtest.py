@@ -51,7 +51,11 @@ The campaign:
      or the point of convergence, that the crashed-and-recovered display never
      showed;
    * *state differs*: without ``--converge``, the final record is not
-     byte-identical to the reference's; with it, the run never converged.
+     byte-identical to the reference's; with it, the run never converged;
+   * *journal differs*: without ``--converge``, the history the final dose
+     journal would rebuild (``adapters.recovery.plan_recovery`` at the end
+     tick) is not the reference's (PER-4: a crash neither loses a dose from
+     the journal nor adds one; a line written twice counts once).
 
    Every count must be 0.
 
@@ -80,10 +84,11 @@ from dataclasses import dataclass, field
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 
+from adapters.clock import TICK_S
 from adapters.journal import FileJournal
 from adapters.motor import Execution, Fault, FaultKind, MotorAnswer, SimulatedMotor
 from adapters.persistence import FileStore, Probe, no_probe
-from adapters.recovery import ShellNotice
+from adapters.recovery import ShellNotice, plan_recovery
 from adapters.shell import PumpShell, ShellAlarm
 from kernel import events as ev
 from kernel.alarms import AlarmKind
@@ -420,6 +425,7 @@ class Verdict:
     lost: int = 0
     alarms_lost: int = 0
     state_differs: int = 0
+    journal_differs: int = 0
     recovery_failed: int = 0
     converged_at: int | None = None
 
@@ -444,6 +450,7 @@ class CampaignResult:
             "lost": sum(v.lost for v in self.verdicts),
             "alarms_lost": sum(v.alarms_lost for v in self.verdicts),
             "state_differs": sum(v.state_differs for v in self.verdicts),
+            "journal_differs": sum(v.journal_differs for v in self.verdicts),
             "recovery_failed": sum(v.recovery_failed for v in self.verdicts),
         }
 
@@ -482,14 +489,23 @@ def _judge(crash: Path, reference: World, point: int, name: str, converge: bool)
         entry = reference.trace[at]
         reference_lines = reference_lines[: entry.motor_lines]
         reference_alarms = reference_alarms[: entry.display_lines]
-    elif result["final_sha"] != reference.final_sha():
-        verdict.state_differs = 1
+    else:
+        verdict.state_differs = int(result["final_sha"] != reference.final_sha())
+        end_tick = reference.scenario.end_tick
+        verdict.journal_differs = int(
+            rebuilt_history(crash, end_tick) != rebuilt_history(reference.directory, end_tick)
+        )
     reference_keys = [_motor_key(item) for item in reference_lines]
     crash_keys = [_motor_key(item) for item in executed]
     verdict.lost = 0 if crash_keys == reference_keys else max(1, abs(len(reference_keys) - len(crash_keys)))
     shown = set(JournalDisplay(crash / "display.jsonl").alarms())
     verdict.alarms_lost = sum(1 for alarm in set(reference_alarms) if alarm not in shown)
     return verdict
+
+
+def rebuilt_history(world: Path, end_tick: int) -> tuple[tuple[int, int], ...] | None:
+    """The deliveries a replacement at ``end_tick`` would rebuild from the world's dose journal (epoch 0)."""
+    return plan_recovery(FileJournal(world / "store").read(), TICK_S * end_tick).deliveries
 
 
 class Recovery:
