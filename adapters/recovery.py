@@ -14,6 +14,8 @@ decides:
 =====================================================  ===========================
 dose journal                                           replacement state
 =====================================================  ===========================
+the record is of another device configuration          worst case assumed
+(its journal counts another pulse size)
 not kept by this shell, missing, or unreadable         worst case assumed
 (damaged header or a damaged whole line)
 last line cut short and does not parse                 worst case assumed
@@ -169,11 +171,17 @@ def journal_on_start(journal: DoseJournal, now_s: int, new_pump: bool) -> str | 
 
 
 def replacement(
-    config: PumpConfig, settings: TherapySettings, journal: DoseJournal | None, now_s: int, time_of_day_ticks: int
+    config: PumpConfig,
+    settings: TherapySettings,
+    journal: DoseJournal | None,
+    now_s: int,
+    time_of_day_ticks: int,
+    unusable: str | None = None,
 ) -> tuple[RecoveryPlan, PumpState]:
     """The plan and the replacement state (kernel time 0 at ``now_s``); falls back to the worst case if the
-    kernel refuses the rebuilt history.  Raises ``ValueError`` for invalid settings."""
-    plan = plan_recovery(journal.read() if journal is not None else None, now_s)
+    kernel refuses the rebuilt history, and takes it at once when ``unusable`` says why the journal cannot
+    be used.  Raises ``ValueError`` for invalid settings."""
+    plan = worst_case(unusable) if unusable else plan_recovery(journal.read() if journal else None, now_s)
     try:
         state = replacement_state(config, settings, time_of_day_ticks=time_of_day_ticks, deliveries=plan.deliveries)
     except ValueError as problem:

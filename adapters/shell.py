@@ -282,7 +282,9 @@ class PumpShell:
         """
         if self.locked is None:
             raise RuntimeError("the shell is not locked")
-        plan, state = replacement(self.config, settings, self.journal, epoch_s, time_of_day_ticks)
+        other = self.locked is ShellAlarm.RECORD_FROM_OTHER_DEVICE  # its journal counts another pulse size
+        unusable = "the record and its dose journal belong to another device configuration" if other else None
+        plan, state = replacement(self.config, settings, self.journal, epoch_s, time_of_day_ticks, unusable)
         if self.store is not None:
             self.store.quarantine()
         if self.journal is not None:

@@ -20,11 +20,12 @@ from adapters.persistence import Corrupt, FileStore, Loaded, MemoryStore, Store,
 from adapters.recovery import ShellNotice
 from adapters.shell import PumpShell, RecordingDisplay, ShellAlarm
 from kernel import events as ev
+from kernel.config import PumpConfig
 from kernel.events import Source, TempKind
 from kernel.iob import iob_pulses
 from kernel.logic import PY
 from kernel.reasons import Reason
-from kernel.settings import TherapySettings
+from kernel.settings import TherapySettings, make_settings
 from kernel.step import StepResult
 from tests.adapters.conftest import C, Rig, rig, settings
 
@@ -260,3 +261,24 @@ def test_power_loss_at_every_byte_of_a_record_write(tmp_path: Path) -> None:
     shell.replace_unreadable_record(2, 60 * r.shell.now, THERAPY)
     assert display.shell_notices[0][0] is ShellNotice.HISTORY_REBUILT
     assert shell.state.windows.day_total_pulses == r.shell.state.windows.day_total_pulses
+
+
+def test_a_record_of_another_configuration_never_rebuilds_from_its_journal(tmp_path: Path) -> None:
+    """The journal counts pulses of the other configuration's size: the worst case, and the user is told."""
+    from kernel.config import make_config
+
+    r = rig(therapy=THERAPY, store=FileStore(tmp_path, fsync=False), journal=FileJournal(tmp_path, fsync=False))
+    history(r)
+    other = make_config(pulse_mu=25)
+    display = RecordingDisplay()
+    shell = PumpShell.start(
+        other, motor=SimulatedMotor(), display=display, store=FileStore(tmp_path), journal=FileJournal(tmp_path)
+    )
+    assert shell.locked is ShellAlarm.RECORD_FROM_OTHER_DEVICE
+    plan = shell.replace_unreadable_record(2, 60 * r.shell.now, settings_for(other))
+    assert plan.deliveries is None and "another device configuration" in plan.reason
+    assert display.shell_notices[0][0] is ShellNotice.HISTORY_ASSUMED
+
+
+def settings_for(config: PumpConfig) -> TherapySettings:
+    return make_settings(config, basal_segments_mu_per_hour=((0, 500),), max_daily_mu=25 * U, auto_off_hours=0)
