@@ -3,7 +3,7 @@
 Theory of operation
 -------------------
 A *world* is a directory holding what outlives the pump's process: the
-shell's store (``store/``), the motor's journal (``motor.jsonl``: the motor
+shell's store and dose journal (``store/``), the motor's journal (``motor.jsonl``: the motor
 is a separate device; every command it executes, and every request to run a
 command again, is appended there) and the display's journal
 (``display.jsonl``: every alarm shown).  A *scenario* is a scripted list of
@@ -12,10 +12,12 @@ numbered inputs at given ticks, motor faults, and an end tick.
 and ``fsync``) through the scenario from wherever the world's record says the
 pump is, to the end tick.
 
-A *write point* is every place the shell or its store calls the probe: each
-save has two (the new record written to its temporary file but not yet
-renamed; renamed, before any command of that step is acted on), and each
-motor command one (the motor has moved, its answer not yet reported).
+A *write point* is every place the shell, its store or its dose journal
+calls the probe: each save has two (the new record written to its temporary
+file but not yet renamed; renamed, before any command of that step is acted
+on), each motor command two (appended to the dose journal, before the
+record is saved; the motor has moved, its answer not yet reported), and each
+new journal two (written, renamed: ``adapters.journal``).
 
 The campaign:
 
@@ -49,7 +51,11 @@ The campaign:
      or the point of convergence, that the crashed-and-recovered display never
      showed;
    * *state differs*: without ``--converge``, the final record is not
-     byte-identical to the reference's; with it, the run never converged.
+     byte-identical to the reference's; with it, the run never converged;
+   * *journal differs*: without ``--converge``, the history the final dose
+     journal would rebuild (``adapters.recovery.plan_recovery`` at the end
+     tick) is not the reference's (PER-4: a crash neither loses a dose from
+     the journal nor adds one; a line written twice counts once).
 
    Every count must be 0.
 
@@ -78,8 +84,11 @@ from dataclasses import dataclass, field
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 from pathlib import Path
 
+from adapters.clock import TICK_S
+from adapters.journal import FileJournal
 from adapters.motor import Execution, Fault, FaultKind, MotorAnswer, SimulatedMotor
 from adapters.persistence import FileStore, Probe, no_probe
+from adapters.recovery import ShellNotice, plan_recovery
 from adapters.shell import PumpShell, ShellAlarm
 from kernel import events as ev
 from kernel.alarms import AlarmKind
@@ -308,6 +317,9 @@ class JournalDisplay:
     def shell_alarm(self, alarm: ShellAlarm, detail: str) -> None:
         self._append({"shell_alarm": alarm.name, "detail": detail})
 
+    def shell_notice(self, notice: ShellNotice, detail: str) -> None:
+        self._append({"shell_notice": notice.name, "detail": detail})
+
     def alarms(self) -> list[tuple[int, int]]:
         if not self.path.exists():
             return []
@@ -369,7 +381,8 @@ class World:
         )
         motor.restore(journal.executions())
         store = TracingStore(self.directory / "store", self._saved, probe=self.probe)
-        shell = PumpShell.open(CONFIG, motor=motor, display=self.display, store=store, probe=self.probe)
+        doses = FileJournal(self.directory / "store", probe=self.probe)
+        shell = PumpShell.open(CONFIG, motor=motor, display=self.display, store=store, probe=self.probe, journal=doses)
         box.append(shell)
         shell.recover()
         if self.check is not None and store.path.exists():
@@ -412,6 +425,7 @@ class Verdict:
     lost: int = 0
     alarms_lost: int = 0
     state_differs: int = 0
+    journal_differs: int = 0
     recovery_failed: int = 0
     converged_at: int | None = None
 
@@ -436,6 +450,7 @@ class CampaignResult:
             "lost": sum(v.lost for v in self.verdicts),
             "alarms_lost": sum(v.alarms_lost for v in self.verdicts),
             "state_differs": sum(v.state_differs for v in self.verdicts),
+            "journal_differs": sum(v.journal_differs for v in self.verdicts),
             "recovery_failed": sum(v.recovery_failed for v in self.verdicts),
         }
 
@@ -474,14 +489,23 @@ def _judge(crash: Path, reference: World, point: int, name: str, converge: bool)
         entry = reference.trace[at]
         reference_lines = reference_lines[: entry.motor_lines]
         reference_alarms = reference_alarms[: entry.display_lines]
-    elif result["final_sha"] != reference.final_sha():
-        verdict.state_differs = 1
+    else:
+        verdict.state_differs = int(result["final_sha"] != reference.final_sha())
+        end_tick = reference.scenario.end_tick
+        verdict.journal_differs = int(
+            rebuilt_history(crash, end_tick) != rebuilt_history(reference.directory, end_tick)
+        )
     reference_keys = [_motor_key(item) for item in reference_lines]
     crash_keys = [_motor_key(item) for item in executed]
     verdict.lost = 0 if crash_keys == reference_keys else max(1, abs(len(reference_keys) - len(crash_keys)))
     shown = set(JournalDisplay(crash / "display.jsonl").alarms())
     verdict.alarms_lost = sum(1 for alarm in set(reference_alarms) if alarm not in shown)
     return verdict
+
+
+def rebuilt_history(world: Path, end_tick: int) -> tuple[tuple[int, int], ...] | None:
+    """The deliveries a replacement at ``end_tick`` would rebuild from the world's dose journal (epoch 0)."""
+    return plan_recovery(FileJournal(world / "store").read(), TICK_S * end_tick).deliveries
 
 
 class Recovery:

@@ -10,9 +10,10 @@ relaying; every decision is the kernel's.
 One step (``_apply``):
 
 1. ``kernel.step`` computes the new state and the commands;
-2. if the state (or the metadata) changed, the record is saved, *before*
-   anything else (write-ahead: the intent to deliver is durable before the
-   motor moves, DLV-1, PER-2);
+2. a ``Deliver`` is appended to the dose journal (``adapters.journal``),
+   then, if the state (or the metadata) changed, the record is saved, both
+   *before* anything else (write-ahead: the intent to deliver is durable
+   before the motor moves, DLV-1, PER-2);
 3. alarms and notices go to the display;
 4. a ``Deliver`` goes to the motor (``Motor.deliver``); its answer comes back
    as a ``MotorReport`` event, which is step 1 again.  No answer (a lost
@@ -44,14 +45,22 @@ Start and recovery (``PumpShell.start``):
   trusted, so none is invented: the shell is *locked*, the motor is never
   commanded, and a high-priority shell alarm (``ShellAlarm.RECORD_UNREADABLE``)
   is raised and repeated on every tick until the user acts.  The user's action
-  (``replace_unreadable_record``) keeps the bad record aside and creates a new
-  pump state, which starts in ``REWOUND``: no insulin until settings, fill,
-  prime, cannula fill and resume, as for a new pump.  This is the PER-3
+  (``replace_unreadable_record``, with the therapy settings to run with) keeps
+  the bad record aside and creates a replacement state
+  (``kernel.recovery.replacement_state``) that never forgets the last 24
+  hours (PER-4): rebuilt from the dose journal when it is whole and covers
+  them, else the worst case assumed (``adapters.recovery``); the user is told
+  which and why (``Display.shell_notice``).  The state starts in ``REWOUND``:
+  no insulin until fill, prime, cannula fill and resume.  This is the PER-3
   design: "suspended with an alarm" is realised by the shell, because a
   suspended *kernel state* would have to be made up from nothing.
 
-Units: ``_ticks``, ``_pulses``.  Requirements served: DLV-1, DLV-2, PER-2,
-PER-3, ALM-3, CLK-1.  No dosing decision lives here.
+With a good record, the dose journal is made ready (``journal_on_start``: a
+torn last line repaired; a missing or unreadable journal started again, and
+the user told).
+
+Units: ``_ticks``, ``_pulses``, ``_s``.  Requirements served: DLV-1, DLV-2,
+PER-2, PER-3, PER-4, ALM-3, CLK-1.  No dosing decision lives here.
 """
 
 from __future__ import annotations
@@ -61,13 +70,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from adapters.clock import ClockJump, TickGate
+from adapters.clock import TICK_S, ClockJump, TickGate
+from adapters.journal import DoseJournal, journal_commands
 from adapters.motor import NOT_RECEIVED, Motor, MotorAnswer
 from adapters.persistence import Corrupt, Loaded, Missing, Probe, ShellMeta, Store, encode, no_probe
+from adapters.recovery import RecoveryPlan, ShellNotice, carry_on, journal_on_start, replacement
 from kernel import events as ev
 from kernel.alarms import PRIORITY, AlarmKind, AlarmStatus
 from kernel.commands import Alarm, Deliver, Notice
 from kernel.config import PumpConfig
+from kernel.settings import TherapySettings
 from kernel.state import PumpState, initial_state
 from kernel.step import StepResult, step
 
@@ -91,6 +103,10 @@ class Display(Protocol):
 
     def shell_alarm(self, alarm: ShellAlarm, detail: str) -> None: ...
 
+    def shell_notice(self, notice: ShellNotice, detail: str) -> None:
+        """Tell the user what the shell did about the dose history (PER-4), and why."""
+        ...
+
 
 @dataclass
 class RecordingDisplay:
@@ -99,6 +115,7 @@ class RecordingDisplay:
     alarms: list[tuple[int, Alarm, bool]] = field(default_factory=list)
     notices: list[tuple[int, Notice]] = field(default_factory=list)
     shell_alarms: list[tuple[ShellAlarm, str]] = field(default_factory=list)
+    shell_notices: list[tuple[ShellNotice, str]] = field(default_factory=list)
 
     def alarm(self, tick: int, alarm: Alarm, repeated: bool) -> None:
         self.alarms.append((tick, alarm, repeated))
@@ -109,6 +126,9 @@ class RecordingDisplay:
     def shell_alarm(self, alarm: ShellAlarm, detail: str) -> None:
         self.shell_alarms.append((alarm, detail))
 
+    def shell_notice(self, notice: ShellNotice, detail: str) -> None:
+        self.shell_notices.append((notice, detail))
+
 
 @dataclass
 class ShellCounters:
@@ -116,6 +136,7 @@ class ShellCounters:
 
     steps: int = 0
     saves: int = 0
+    journal_appends: int = 0
     kernel_s: float = 0.0
     motor_commands: int = 0
     lost_acks: int = 0
@@ -137,6 +158,7 @@ class PumpShell:
         display: Display,
         store: Store | None = None,
         probe: Probe = no_probe,
+        journal: DoseJournal | None = None,
     ) -> None:
         self.config = config
         self.state = state
@@ -145,6 +167,8 @@ class PumpShell:
         self.display = display
         self.store = store
         self.probe = probe
+        self.journal = journal
+        self.recovery_plan: RecoveryPlan | None = None
         self.gate = TickGate(state.now_ticks)
         self.locked: ShellAlarm | None = None
         self.recovered = False
@@ -164,6 +188,7 @@ class PumpShell:
         probe: Probe = no_probe,
         new_session: int = 1,
         epoch_s: int = 0,
+        journal: DoseJournal | None = None,
     ) -> PumpShell:
         """Start from the store: a new pump, a recovered one, or a locked one (see module docstring).
 
@@ -172,7 +197,14 @@ class PumpShell:
         ``open`` then ``recover``.
         """
         shell = cls.open(
-            config, motor=motor, display=display, store=store, probe=probe, new_session=new_session, epoch_s=epoch_s
+            config,
+            motor=motor,
+            display=display,
+            store=store,
+            probe=probe,
+            new_session=new_session,
+            epoch_s=epoch_s,
+            journal=journal,
         )
         shell.recover()
         return shell
@@ -188,24 +220,35 @@ class PumpShell:
         probe: Probe = no_probe,
         new_session: int = 1,
         epoch_s: int = 0,
+        journal: DoseJournal | None = None,
     ) -> PumpShell:
         """Load the record (or create a new pump, or lock on an unreadable record); nothing sent yet."""
         loaded = store.load() if store is not None else Missing()
         if not isinstance(loaded, Loaded):
             fresh = initial_state(config)
             meta = ShellMeta(0, new_session, epoch_s)
-            shell = cls(config, fresh, meta, motor=motor, display=display, store=store, probe=probe)
+            shell = cls(config, fresh, meta, motor=motor, display=display, store=store, probe=probe, journal=journal)
             if isinstance(loaded, Corrupt):
                 shell._lock(ShellAlarm.RECORD_UNREADABLE, loaded.reason)
             else:
+                shell._ready_journal(new_pump=True)
                 shell._save(fresh, meta)
             return shell
-        shell = cls(config, loaded.state, loaded.meta, motor=motor, display=display, store=store, probe=probe)
+        shell = cls(
+            config, loaded.state, loaded.meta, motor=motor, display=display, store=store, probe=probe, journal=journal
+        )
         if loaded.config != config:
             shell._lock(ShellAlarm.RECORD_FROM_OTHER_DEVICE, "the recorded configuration differs from this device's")
             return shell
+        shell._ready_journal(new_pump=False)
         shell.recovered = True
         return shell
+
+    def _ready_journal(self, new_pump: bool) -> None:
+        if self.journal is not None:
+            restarted = journal_on_start(self.journal, self.now_s, new_pump)
+            if restarted is not None:
+                self.display.shell_notice(ShellNotice.JOURNAL_RESTARTED, restarted)
 
     def recover(self) -> None:
         """After ``open`` of a saved record: announce active alarms again, resolve a pending command."""
@@ -221,29 +264,51 @@ class PumpShell:
         self.lock_detail = detail
         self.display.shell_alarm(alarm, detail)
 
-    def replace_unreadable_record(self, new_session: int, epoch_s: int) -> None:
-        """The user's action after PER-3: keep the bad record aside, start a new pump state (``REWOUND``).
+    def replace_unreadable_record(
+        self, new_session: int, epoch_s: int, settings: TherapySettings, *, time_of_day_ticks: int = 0
+    ) -> RecoveryPlan:
+        """The user's action after PER-3: keep the bad record aside, start a replacement state (PER-4).
 
         ``new_session`` must differ from any session the motor has seen (a
         counter kept by the platform, or the real-time clock's seconds);
-        ``epoch_s`` is the real-time clock's second now (tick 0 of the new state).
+        ``epoch_s`` is the real-time clock's second now (tick 0 of the new
+        state); ``settings`` the therapy settings to run with (the user enters
+        them again: the old ones were in the lost record) and
+        ``time_of_day_ticks`` the local time (minutes after midnight).  The
+        last 24 hours are rebuilt from the dose journal or assumed to be the
+        worst (``adapters.recovery``); the user is told which and why, and the
+        plan is returned.  Raises ``ValueError`` for invalid settings (nothing
+        changed) and ``RuntimeError`` if the shell is not locked.
         """
         if self.locked is None:
             raise RuntimeError("the shell is not locked")
+        other = self.locked is ShellAlarm.RECORD_FROM_OTHER_DEVICE  # its journal counts another pulse size
+        unusable = "the record and its dose journal belong to another device configuration" if other else None
+        plan, state = replacement(self.config, settings, self.journal, epoch_s, time_of_day_ticks, unusable)
         if self.store is not None:
             self.store.quarantine()
-        self.state = initial_state(self.config)
+        if self.journal is not None:
+            carry_on(self.journal, plan, epoch_s)
+        self.recovery_plan = plan
+        self.display.shell_notice(plan.notice, plan.reason)
+        self.state = state
         self.meta = ShellMeta(0, new_session, epoch_s)
         self.gate = TickGate(0)
         self.locked = None
         self.lock_detail = ""
         self._save(self.state, self.meta)
+        return plan
 
     # ------------------------------------------------------------- the loop
 
     @property
     def now(self) -> int:
         return self.state.now_ticks
+
+    @property
+    def now_s(self) -> int:
+        """The real-time-clock second of the kernel's current tick."""
+        return self.meta.epoch_s + TICK_S * self.state.now_ticks
 
     def _save(self, state: PumpState, meta: ShellMeta) -> None:
         if self.store is not None:
@@ -258,6 +323,9 @@ class PumpShell:
         meta = self.meta
         if input_number is not None:
             meta = ShellMeta(input_number, meta.motor_session, meta.epoch_s)
+        if self.journal is not None:
+            at_s = meta.epoch_s + TICK_S * result.state.now_ticks
+            self.counters.journal_appends += journal_commands(self.journal, result.commands, at_s, meta.motor_session)
         if result.state != self.state or meta != self.meta:
             self._save(result.state, meta)
         self.state, self.meta = result.state, meta

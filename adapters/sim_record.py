@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 
 from adapters.manager import PumpManagerResult, ResultKind
+from adapters.recovery import ShellNotice
 from adapters.shell import ShellAlarm, ShellCounters
 from adapters.sim_world import MINUTES_PER_DAY, Meal
 from kernel.commands import Alarm, Notice, NoticeKind
@@ -125,6 +126,9 @@ class SimDisplay:
 
     def shell_alarm(self, alarm: ShellAlarm, detail: str) -> None:
         self.run.shell_alarms.append(f"{alarm.name}: {detail}")
+
+    def shell_notice(self, notice: ShellNotice, detail: str) -> None:
+        self.run.shell_alarms.append(f"{notice.name}: {detail}")
 
 
 class Laps:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from adapters.journal import DoseJournal
 from adapters.motor import Fault, SimulatedMotor
 from adapters.persistence import MemoryStore, Store
 from adapters.shell import PumpShell, RecordingDisplay
@@ -68,13 +69,14 @@ def rig(
     therapy: TherapySettings | None = None,
     store: Store | None = None,
     set_up: bool = True,
+    journal: DoseJournal | None = None,
 ) -> Rig:
     """A pump through the whole set-up sequence, delivering (faults by tick use the shell's clock)."""
     box: list[PumpShell] = []
     motor = SimulatedMotor(faults=tuple(faults), clock=lambda: box[0].now if box else 0)
     display = RecordingDisplay()
     store = store if store is not None else MemoryStore()
-    shell = PumpShell.start(C, motor=motor, display=display, store=store)
+    shell = PumpShell.start(C, motor=motor, display=display, store=store, journal=journal)
     box.append(shell)
     if set_up:
         for event in (

@@ -38,8 +38,11 @@ def test_crash_at_every_write_point_of_the_short_scenario(tmp_path: Path) -> Non
     assert result.write_points > 2 * result.reference_saves  # two per save, one per motor command
     assert result.kills == result.write_points == result.recoveries
     assert counts["repeated"] == counts["lost"] == counts["alarms_lost"] == 0
-    assert counts["state_differs"] == counts["recovery_failed"] == 0
+    assert counts["state_differs"] == counts["recovery_failed"] == counts["journal_differs"] == 0
+    assert any(v.name == "journal: appended" for v in result.verdicts)  # killed inside the dose journal too
     assert result.clean
+    history = crashtest.rebuilt_history(tmp_path / "crash" / "reference", crashtest.short_scenario().end_tick)
+    assert history  # the reference journal rebuilds a history (PER-4): there is something to compare
 
 
 @pytest.mark.deep

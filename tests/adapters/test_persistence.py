@@ -131,7 +131,7 @@ def test_corrupt_record_locks_the_shell_and_the_motor_stays_still(tmp_path: Path
     assert len(display.shell_alarms) == 2  # repeated while locked
     assert motor.executions == {} and motor.displaced_total_pulses == 0
     # the user's action: a new pump state, REWOUND, nothing delivered until the full set-up
-    shell.replace_unreadable_record(new_session=2, epoch_s=6000)
+    shell.replace_unreadable_record(new_session=2, epoch_s=6000, settings=settings())
     assert shell.locked is None and shell.state.mode == Mode.REWOUND
     assert any(p.name.startswith("pump.rec.unreadable-") for p in tmp_path.iterdir())
     for _ in range(30):
