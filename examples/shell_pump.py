@@ -12,6 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from adapters.journal import FileJournal
 from adapters.manager import PumpManager
 from adapters.motor import SimulatedMotor
 from adapters.persistence import FileStore
@@ -25,7 +26,10 @@ def main(directory: Path) -> dict[str, float]:
     motor = SimulatedMotor()  # HARDWARE: your Motor (deliver, read_back)
     display = RecordingDisplay()  # HARDWARE: your screen and buzzer (alarm, notice, shell_alarm)
     store = FileStore(directory)  # HARDWARE: a directory on flash; atomic writes, fsync
-    shell = PumpShell.start(config, motor=motor, display=display, store=store, new_session=1, epoch_s=0)
+    journal = FileJournal(directory)  # HARDWARE: the dose journal beside the record (PER-4, docs/recovery.md)
+    shell = PumpShell.start(
+        config, motor=motor, display=display, store=store, new_session=1, epoch_s=0, journal=journal
+    )
 
     # Set-up sequence (RES-3): settings, fill, prime, cannula, resume.
     settings = make_settings(config, auto_off_hours=0, remote_bolus_enabled=True)
@@ -56,7 +60,9 @@ def main(directory: Path) -> dict[str, float]:
     )
 
     # Power loss: everything in memory is gone; the record on disk and the motor's memory remain.
-    restarted = PumpShell.start(config, motor=motor, display=RecordingDisplay(), store=FileStore(directory))
+    restarted = PumpShell.start(
+        config, motor=motor, display=RecordingDisplay(), store=FileStore(directory), journal=FileJournal(directory)
+    )
     assert restarted.state == shell.state and restarted.locked is None
     print(
         f"restarted at tick {restarted.now} in mode {restarted.state.mode}, nothing repeated: "
