@@ -77,3 +77,16 @@ def test_a_command_dropped_only_in_python_is_caught(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ConformanceError, match=r"commands\.Deliver\.present: python False, z3 True") as caught:
         Conformance().check(DEFAULT_CONFIG, *found)
     assert len(str(caught.value)) < 2000
+
+
+def test_an_out_of_range_event_conforms_though_its_handler_leaves_a_domain_on_z3_terms() -> None:
+    """INP-1 (found by the stateful test in verify): a controller bolus with a negative extended part is refused as
+    out of range before any handler runs in Python; on Z3 terms the handler is built anyway (its results are
+    discarded) and its division leaves its domain.  The outputs agree, so the step conforms."""
+    c = DEFAULT_CONFIG
+    before = initial_state(c)
+    event = ev.BolusRequest(0, 8, ev.Source.CONTROLLER, 114, -1, 30)
+    result = step(c, before, event)
+    checker = Conformance()
+    assert checker.check(c, before, event, result)
+    assert checker.out_of_range_agreed == 1
