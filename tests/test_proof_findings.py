@@ -103,3 +103,33 @@ def test_controller_bolus_counts_a_running_extended_bolus() -> None:
     assert not refused.outcome.accepted
     assert refused.outcome.reason == Reason.MAX_IOB
     assert run.do(ev.BolusRequest(run.now, 3, ev.Source.CONTROLLER, 2)).outcome.accepted
+
+
+def test_controller_bolus_counts_a_running_normal_bolus() -> None:
+    """LIM-4 (mutation gap kernel.iob.x_committed_pulses__mutmut_2): the undelivered part of a running *normal*
+    bolus counts too: a controller extended bolus beside it is refused with MAX_IOB."""
+    run = Runner.new(DEFAULT_CONFIG)
+    settings = make_settings(
+        DEFAULT_CONFIG, lgs_enabled=False, auto_off_hours=0, controller_enabled=True, max_iob_mu=5000
+    )
+    run.set_up(settings, 4000, 40, 10)
+    max_iob = run.state.settings.max_iob_pulses
+    assert run.do(ev.BolusRequest(run.now, 1, ev.Source.USER, max_iob - 2)).outcome.accepted
+    assert run.do(ev.GlucoseReading(run.now, run.now, 180)).outcome.accepted
+    ticks = DEFAULT_CONFIG.extended_min_ticks
+    refused = run.do(ev.BolusRequest(run.now, 2, ev.Source.CONTROLLER, 0, 5, ticks))
+    assert refused.outcome.reason == Reason.MAX_IOB
+    assert run.do(ev.BolusRequest(run.now, 3, ev.Source.CONTROLLER, 0, 2, ticks)).outcome.accepted
+
+
+def test_insulin_on_board_of_a_large_recent_dose_is_exact() -> None:
+    """LIM-4 (mutation gap kernel.iob.x_iob_pulses__mutmut_28): a dose still wholly on board counts whole, however
+    large (the per-mille sum is divided by exactly 1000, rounded up)."""
+    from kernel.iob import iob_pulses
+    from kernel.logic import PY
+    from kernel.state import initial_state
+
+    state = initial_state(DEFAULT_CONFIG)
+    for pulses in (1, 999, 1000, 2000, 6000):
+        windows = state.windows._replace(iob_now_pulses=pulses)
+        assert iob_pulses(state.settings, windows, PY) == pulses
