@@ -84,10 +84,18 @@ def accounting(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def mutated_kernel_sha256() -> str:
+    """The kernel's hash as the mutation tools write it (``property_tests.mutation.kernel_sha256``): the reports
+    carry that one, not the bundle's per-file hash (``context.kernel_sha256``), so they are compared with it."""
+    from property_tests.mutation import kernel_sha256
+
+    return kernel_sha256()
+
+
 def _stale(report: dict[str, Any], path: pathlib.Path) -> bool | None:
     """Whether the kernel changed since the report was made (None: cannot tell)."""
     if isinstance(report.get("kernel_sha256"), str):
-        return bool(report["kernel_sha256"] != context.kernel_sha256())
+        return bool(report["kernel_sha256"] != mutated_kernel_sha256())
     commit = report.get("commit")
     if not isinstance(commit, str) or not commit:
         try:
@@ -124,7 +132,7 @@ def read_layers(path: pathlib.Path) -> dict[str, Any] | None:
         "totals": totals,
         "sample": sample,
         "kernel_sha256": made_on,
-        "stale": made_on != context.kernel_sha256() if isinstance(made_on, str) else None,
+        "stale": made_on != mutated_kernel_sha256() if isinstance(made_on, str) else None,
         "generated": data.get("generated"),
     }
 

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from pumpkernel.report.bundle import write_bundle
-from pumpkernel.suite import context, mutation_step
+from pumpkernel.suite import mutation_step
 from pumpkernel.suite.model import INCOMPLETE, PASSED, Options
 from pumpkernel.suite.run import run_verify
 
@@ -81,7 +81,7 @@ def _step(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, report: dict[
 
 
 def test_a_sample_is_incomplete_and_says_so_everywhere(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
-    report = {**SAMPLE, "kernel_sha256": context.kernel_sha256()}
+    report = {**SAMPLE, "kernel_sha256": mutation_step.mutated_kernel_sha256()}
     verification = _step(monkeypatch, tmp_path, report)
     [step] = verification.steps
     assert step.status == INCOMPLETE
@@ -108,7 +108,7 @@ def test_a_sample_is_incomplete_and_says_so_everywhere(monkeypatch: pytest.Monke
 
 
 def test_a_complete_current_classified_run_passes(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
-    report = {**SAMPLE, "generated": 325, "not_run": 0, "kernel_sha256": context.kernel_sha256()}
+    report = {**SAMPLE, "generated": 325, "not_run": 0, "kernel_sha256": mutation_step.mutated_kernel_sha256()}
     [step] = _step(monkeypatch, tmp_path, report).steps
     assert step.status == PASSED, step.summary
     assert step.summary.startswith("every one of the 325 generated mutants: 275 killed")
@@ -124,7 +124,7 @@ def test_a_complete_current_classified_run_passes(monkeypatch: pytest.MonkeyPatc
 def test_unknown_size_or_another_kernel_is_incomplete(
     monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path, change: dict[str, Any], why: str
 ) -> None:
-    report = {"kernel_sha256": context.kernel_sha256(), **SAMPLE, **change}
+    report = {"kernel_sha256": mutation_step.mutated_kernel_sha256(), **SAMPLE, **change}
     report = {k: v for k, v in report.items() if v is not None}
     [step] = _step(monkeypatch, tmp_path, report).steps
     assert step.status == INCOMPLETE
@@ -132,8 +132,10 @@ def test_unknown_size_or_another_kernel_is_incomplete(
 
 
 def test_the_per_layer_table_is_rendered_when_present(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
-    layers = {**LAYERS, "kernel_sha256": context.kernel_sha256()}
-    verification = _step(monkeypatch, tmp_path, {**SAMPLE, "kernel_sha256": context.kernel_sha256()}, layers)
+    layers = {**LAYERS, "kernel_sha256": mutation_step.mutated_kernel_sha256()}
+    verification = _step(
+        monkeypatch, tmp_path, {**SAMPLE, "kernel_sha256": mutation_step.mutated_kernel_sha256()}, layers
+    )
     assert verification.steps[0].data["layers"]["stale"] is False
     write_bundle(verification, tmp_path / "bundle")
     md = (tmp_path / "bundle" / "report.md").read_text()
