@@ -66,33 +66,32 @@ class Step:
             if kind == CommandKind.DELIVER:
                 yield present, fields
 
+    def _summed(self, field: int, purpose: Purpose | None) -> Any:
+        """The sum of a ``Deliver`` field (1 pulses, 3 basal, 4 bolus) over the commands of ``purpose`` (any: None)."""
+        total: Any = z3.IntVal(0)
+        for present, fields in self._deliver_slots():
+            emitted = boolean(present) if purpose is None else z3.And(boolean(present), fields[2] == int(purpose))
+            total = total + z3.If(emitted, fields[field], 0)
+        return total
+
     def commanded_pulses(self) -> Any:
         """Every pulse the motor is commanded in this step, whatever its purpose."""
-        return sum((z3.If(boolean(present), fields[1], 0) for present, fields in self._deliver_slots()), z3.IntVal(0))
+        return self._summed(1, None)
 
     def commanded(self, purpose: Purpose) -> Any:
         """Pulses commanded for ``purpose``."""
-        total: Any = z3.IntVal(0)
-        for present, fields in self._deliver_slots():
-            total = total + z3.If(z3.And(boolean(present), fields[2] == int(purpose)), fields[1], 0)
-        return total
+        return self._summed(1, purpose)
 
     def therapy_pulses(self) -> Any:
         return self.commanded(Purpose.THERAPY)
 
     def basal_pulses(self) -> Any:
         """The basal part of a therapy command (``Deliver.basal_pulses``)."""
-        total: Any = z3.IntVal(0)
-        for present, fields in self._deliver_slots():
-            total = total + z3.If(z3.And(boolean(present), fields[2] == int(Purpose.THERAPY)), fields[3], 0)
-        return total
+        return self._summed(3, Purpose.THERAPY)
 
     def bolus_pulses(self) -> Any:
         """The bolus part (normal and extended) of a therapy command (``Deliver.bolus_pulses``)."""
-        total: Any = z3.IntVal(0)
-        for present, fields in self._deliver_slots():
-            total = total + z3.If(z3.And(boolean(present), fields[2] == int(Purpose.THERAPY)), fields[4], 0)
-        return total
+        return self._summed(4, Purpose.THERAPY)
 
     def moves_motor(self) -> Any:
         """Some ``Deliver`` is commanded."""

@@ -64,7 +64,7 @@ _L = Z3Logic()
 # --- rolling windows (LIM-1, LIM-2, LIM-3, LIM-5) ----------------------------------------------------------------
 
 
-def _window_ghost(name: str, minutes: int, requirement: str, ring: str, phase: str, length: str, limit: str) -> Ghost:
+def _window_ghost(name: str, minutes: int, requirement: str, ring: str, phase: str, length: str) -> Ghost:
     def fresh(prefix: str) -> Any:
         return z3.Int(f"{prefix}_t0"), z3.Int(f"{prefix}_sum")
 
@@ -101,8 +101,8 @@ def _window_ghost(name: str, minutes: int, requirement: str, ring: str, phase: s
     )
 
 
-HOUR = _window_ghost("HOUR", HOUR_MINUTES, "LIM-1", "hour_pulses", "hour_phase_ticks", "hour_bucket_ticks", "")
-DAY = _window_ghost("DAY", DAY_MINUTES, "LIM-2", "day_pulses", "day_phase_ticks", "day_bucket_ticks", "")
+HOUR = _window_ghost("HOUR", HOUR_MINUTES, "LIM-1", "hour_pulses", "hour_phase_ticks", "hour_bucket_ticks")
+DAY = _window_ghost("DAY", DAY_MINUTES, "LIM-2", "day_pulses", "day_phase_ticks", "day_bucket_ticks")
 
 
 def _window_goal(oid: str, ghost: Ghost, minutes: int, limit: str, requirement: str) -> Obligation:
@@ -247,11 +247,7 @@ def _no_record(original: Any) -> Any:
     return lambda w, pulses: w
 
 
-def _hour_room_plus_one(original: Any) -> Any:
-    return lambda st, w: original(st, w) + 1
-
-
-def _day_room_plus_one(original: Any) -> Any:
+def _room_plus_one(original: Any) -> Any:
     return lambda st, w: original(st, w) + 1
 
 
@@ -279,7 +275,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "The hour window admits one pulse more than its limit at delivery.",
         ("LIM-1", "LIM-3"),
-        (("kernel.tick", "hour_room", _hour_room_plus_one),),
+        (("kernel.tick", "hour_room", _room_plus_one),),
         ("GHOST-CONS/HOUR/Tick", "CONS/Tick", "LIM-1/any-60-minutes"),
     ),
     Weakening(
@@ -287,7 +283,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "The day window admits one pulse more than its limit at delivery.",
         ("LIM-2", "LIM-3"),
-        (("kernel.tick", "day_room", _day_room_plus_one),),
+        (("kernel.tick", "day_room", _room_plus_one),),
         ("GHOST-CONS/DAY/Tick", "CONS/Tick", "LIM-2/any-24-hours"),
     ),
 )
