@@ -23,12 +23,22 @@ state (``kernel.step``).  ``LIMIT_REACHED`` is raised by an edge (a pulse was
 withheld by a rolling limit) rather than a level.  Acknowledging moves
 ``ACTIVE`` to ``ACKED`` if the condition holds and to ``CLEAR`` if not.
 
+An alarm that waits for acknowledgement is not raised again as a new alarm:
+it is *repeated*, escalating (``repeat_unacknowledged``).  Every
+``alarm_repeat_ticks`` minutes (counted by the tick) every ``ACTIVE`` alarm
+is announced again, and the ``Alarm`` command carries the repetition count
+(1, 2, then ``ALARM_REPEATS_MAX`` for good) so that the shell can make the
+signal louder each time (IEC 60601-1-8 allows an unacknowledged alarm signal
+to escalate).  A newly announced alarm starts the count again at 0.  This is
+how the pump insists without crying wolf (ALM-5): one alarm per condition,
+repeated until a person acts.
+
 High-priority alarms stop therapy delivery while they are active (ALM-1):
 the delivering gate in ``kernel.tick`` refuses to command a therapy pulse
 while any high alarm is ``ACTIVE``, and ``Resume`` and the reservoir-change
 events are refused until they are acknowledged.
 
-Requirements served: ALM-1, ALM-3, RES-2, OCC-1, DLV-2, DLV-3, RES-1, RES-4,
+Requirements served: ALM-1, ALM-3, ALM-5, RES-2, OCC-1, DLV-2, DLV-3, RES-1, RES-4,
 ALM-2, SUS-2, LIM-3, SEN-2.
 """
 
@@ -37,6 +47,7 @@ from __future__ import annotations
 import enum
 
 from kernel.logic import Logic
+from kernel.units import ALARM_REPEATS_MAX
 
 
 class AlarmKind(enum.IntEnum):
@@ -179,3 +190,37 @@ def acknowledge(statuses: tuple[int, ...], kind: int, holds: tuple[bool, ...], l
         acked = logic.both(kind == k, statuses[k] == S.ACTIVE)
         result.append(logic.ite(acked, logic.ite(holds[k], S.ACKED, S.CLEAR), statuses[k]))
     return tuple(result)
+
+
+def repeat_unacknowledged(
+    statuses: tuple[int, ...],
+    announced: tuple[bool, ...],
+    countdown_ticks: int,
+    repeats: int,
+    repeat_ticks: int,
+    logic: Logic,
+) -> tuple[tuple[bool, ...], int, int]:
+    """Announcements after repeating unacknowledged alarms, the next countdown and the repetition count.
+
+    ``statuses`` and ``announced`` are this step's, after ``advance_all``;
+    ``countdown_ticks`` was counted down by the tick.  When an alarm is
+    ``ACTIVE``, nothing was newly announced and the countdown has run out,
+    every ``ACTIVE`` alarm is announced again and the count grows (at most
+    ``ALARM_REPEATS_MAX``); a new announcement restarts the countdown with the
+    count at 0; with nothing ``ACTIVE`` both are 0 (ALM-1, ALM-5).
+    """
+    waiting = logic.member(S.ACTIVE, statuses)
+    if logic.any(waiting, countdown_ticks != 0, repeats != 0) is False:
+        return announced, countdown_ticks, repeats
+    fresh = logic.any(*announced)
+    due = logic.all(waiting, logic.not_(fresh), countdown_ticks <= 0)
+    again = tuple(
+        logic.either(a, logic.both(due, status == S.ACTIVE)) for a, status in zip(announced, statuses, strict=True)
+    )
+    countdown = logic.ite(waiting, logic.ite(logic.either(fresh, due), repeat_ticks, countdown_ticks), 0)
+    count = logic.ite(
+        logic.both(waiting, logic.not_(fresh)),
+        logic.ite(due, logic.min(repeats + 1, ALARM_REPEATS_MAX), repeats),
+        0,
+    )
+    return again, countdown, count

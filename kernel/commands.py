@@ -125,6 +125,7 @@ class Effects(NamedTuple):
     deliver_bolus_pulses: int
     limit_hit: bool
     announce: tuple[bool, ...]
+    alarm_repeat: int
     notices: tuple[NoticeSlot, ...]
     noticed: bool
 
@@ -140,6 +141,7 @@ NO_EFFECTS = Effects(
     deliver_bolus_pulses=0,
     limit_hit=False,
     announce=(False,) * N_ALARMS,
+    alarm_repeat=0,
     notices=(_EMPTY_SLOT,) * N_NOTICES,
     noticed=False,
 )
@@ -180,10 +182,15 @@ class Deliver(NamedTuple):
 
 
 class Alarm(NamedTuple):
-    """Announce an alarm to the user (ALM-1); it stays until acknowledged (ALM-3)."""
+    """Announce an alarm to the user (ALM-1); it stays until acknowledged (ALM-3).
+
+    ``repeat`` is 0 when the alarm is new and 1..``ALARM_REPEATS_MAX`` when an
+    unacknowledged alarm is announced again, louder each time (ALM-5).
+    """
 
     kind: AlarmKind
     priority: Priority
+    repeat: int = 0
 
 
 class Notice(NamedTuple):
@@ -235,7 +242,7 @@ def command_slots(fx: Effects, logic: Logic) -> tuple[CommandSlot, ...]:
         for kind in _ALARM_KINDS:
             announced = fx.announce[kind]
             if announced is not False:
-                slots.append((announced, CommandKind.ALARM, (kind, PRIORITY[kind])))
+                slots.append((announced, CommandKind.ALARM, (kind, PRIORITY[kind], fx.alarm_repeat)))
     if fx.noticed is not False:
         for notice_kind in _NOTICE_KINDS:
             shown, a, b, c = fx.notices[notice_kind]
@@ -259,7 +266,7 @@ def commands_of(slots: tuple[CommandSlot, ...]) -> tuple[Command, ...]:
                 seq, pulses, purpose, basal, bolus = fields
                 commands.append(Deliver(seq, pulses, _PURPOSES[purpose], basal, bolus))
             elif kind == CommandKind.ALARM:
-                commands.append(Alarm(_ALARM_KIND_OF[fields[0]], _PRIORITY_OF[fields[1]]))
+                commands.append(Alarm(_ALARM_KIND_OF[fields[0]], _PRIORITY_OF[fields[1]], fields[2]))
             else:
                 commands.append(Notice(_NOTICE_KIND_OF[fields[0]], fields[1], fields[2], fields[3]))
     return tuple(commands)

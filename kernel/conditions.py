@@ -17,7 +17,12 @@ suspension that ran its full length locks itself out for a while so that
 basal really resumes (SUS-4).
 
 ``alarm_conditions`` says, for each alarm kind, whether its condition holds in
-a state; ``kernel.core`` feeds that to the alarm machine after every step.
+a state.  A low-glucose suspension alarms (LOW_GLUCOSE_SUSPEND) only while a
+fresh valid reading is at or below the threshold: then a person must treat
+the low.  A predictive suspension before any measured low is the pump
+protecting on its own; it is shown as a mode change (an information signal),
+not an alarm that asks a person to act (ALM-5, issue 18).  ``kernel.core``
+feeds the conditions to the alarm machine after every step.
 
 Requirements served: RES-1, RES-2, RES-4, OCC-2, DLV-2, DLV-3, SUS-1, SUS-2,
 SUS-4, ALM-1, ALM-2, SEN-2, LIM-3.
@@ -44,7 +49,7 @@ from kernel.modes import (
 )
 from kernel.reasons import StopCause
 from kernel.sensing import glucose_low, lgs_end, reading_fresh
-from kernel.state import PumpState, Timers
+from kernel.state import PumpState
 from kernel.windows import day_room, hour_room
 
 
@@ -124,8 +129,7 @@ def settle(c: PumpConfig, s: PumpState, fx: Effects, before: int, logic: Logic) 
     suspended_ticks = logic.ite(logic.either(entered_suspension, logic.not_(suspended_now)), 0, t.suspended_ticks)
     countdown = logic.ite(entered_manual, c.suspend_reminder_ticks, t.reminder_countdown_ticks)
     if logic.either(suspended_ticks != t.suspended_ticks, countdown != t.reminder_countdown_ticks) is not False:
-        timers = Timers(suspended_ticks, countdown, t.lgs_lockout_ticks, t.idle_ticks, t.history_unknown_ticks)
-        s = s._replace(timers=timers)
+        s = s._replace(timers=t._replace(suspended_ticks=suspended_ticks, reminder_countdown_ticks=countdown))
     return s, fx
 
 
@@ -168,6 +172,11 @@ def _sensing_lost(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
     return logic.both(wanted, logic.not_(reading_fresh(c, s, logic)))
 
 
+def _measured_low(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
+    """A fresh valid reading is at or below the low-glucose threshold: a person should treat the low (ALM-5)."""
+    return logic.both(reading_fresh(c, s, logic), s.glucose.mgdl <= s.settings.lgs_threshold_mgdl)
+
+
 def alarm_conditions(c: PumpConfig, s: PumpState, limit_hit: bool, logic: Logic) -> tuple[bool, ...]:
     """For each ``AlarmKind`` in order: does its condition hold in ``s``?"""
     st = s.settings
@@ -181,7 +190,7 @@ def alarm_conditions(c: PumpConfig, s: PumpState, limit_hit: bool, logic: Logic)
         mode == Mode.SET_EXPIRED,
         mode == Mode.AUTO_OFF,
         s.motor.uncertain,
-        mode == Mode.LGS_SUSPENDED,
+        logic.both(mode == Mode.LGS_SUSPENDED, _measured_low(c, s, logic)),
         logic.both(in_place, pulses <= c.reservoir_very_low_pulses),
         logic.either(limit_hit, limit_latched(s, logic)),
         logic.both(in_place, pulses <= st.reservoir_low_pulses),

@@ -44,6 +44,7 @@ from kernel.units import (
     REQUEST_SLOTS,
     TICKS_PER_DAY,
     TICKS_PER_HOUR,
+    TREND_SPAN_MAX_TICKS,
 )
 
 
@@ -77,6 +78,12 @@ class PumpConfig(NamedTuple):
     lgs_max_ticks: int
     lgs_lockout_ticks: int
     lgs_predict_margin_mgdl: int
+    lgs_predict_band_mgdl: int
+    lgs_trend_span_min_ticks: int
+    lgs_min_ticks: int
+    lgs_resume_margin_mgdl: int
+    # Alarm signals (ALM-1, ALM-5): an unacknowledged alarm is repeated, escalating, this often.
+    alarm_repeat_ticks: int
     # Temp basal and bolus shapes (TMP-1, TMP-3, BOL-2).
     temp_min_ticks: int
     temp_max_ticks: int
@@ -139,6 +146,8 @@ class ConfigRule(enum.IntEnum):
     TEMP_PERCENT_MAX_NEGATIVE = 25
     BOLUS_CEILING_ABOVE_ARITHMETIC_BOUND = 26
     REQUEST_MEMORY_OUT_OF_RANGE = 27
+    LGS_TREND_INVALID = 28
+    ALARM_REPEAT_NOT_POSITIVE = 29
     # Structural since the window proofs (LIM-1, LIM-2) need them; numbered with the clinical rules before.
     HOUR_WINDOW_SHORTER_THAN_60_MIN = 40
     DAY_WINDOW_SHORTER_THAN_24_H = 41
@@ -219,6 +228,20 @@ def structural_checks(c: PumpConfig, logic: Logic) -> tuple[tuple[ConfigRule, bo
             # length really give way to basal (SUS-4); the clinical rule asks for 30 minutes.
             logic.all(c.lgs_max_ticks >= 1, c.lgs_lockout_ticks >= 1, c.lgs_predict_margin_mgdl >= 0),
         ),
+        (
+            R.LGS_TREND_INVALID,
+            # The trend of SUS-3 spans at most TREND_SPAN_MAX_TICKS (an arithmetic bound); a minimum suspension
+            # longer than the maximum would be no rule at all.
+            logic.all(
+                c.lgs_predict_band_mgdl >= 0,
+                c.lgs_resume_margin_mgdl >= 0,
+                c.lgs_trend_span_min_ticks >= 3,
+                c.lgs_trend_span_min_ticks <= TREND_SPAN_MAX_TICKS,
+                c.lgs_min_ticks >= 0,
+                c.lgs_min_ticks <= c.lgs_max_ticks,
+            ),
+        ),
+        (R.ALARM_REPEAT_NOT_POSITIVE, c.alarm_repeat_ticks >= 1),
         (R.TEMP_DURATION_RANGE_INVALID, logic.both(c.temp_min_ticks >= 1, c.temp_min_ticks <= c.temp_max_ticks)),
         (R.TEMP_PERCENT_MAX_NEGATIVE, logic.both(c.temp_percent_max >= 0, c.temp_percent_max < 512)),
         # The max-IOB projection of a controller temp covers 30 minutes and two profile slots (LIM-4).
@@ -375,6 +398,11 @@ def make_config(pulse_mu: int = 50, reservoir_units: int = 300) -> PumpConfig:
         lgs_max_ticks=120,
         lgs_lockout_ticks=30,
         lgs_predict_margin_mgdl=20,
+        lgs_predict_band_mgdl=20,
+        lgs_trend_span_min_ticks=9,
+        lgs_min_ticks=30,
+        lgs_resume_margin_mgdl=20,
+        alarm_repeat_ticks=15,
         temp_min_ticks=15,
         temp_max_ticks=TICKS_PER_DAY,
         temp_percent_max=250,

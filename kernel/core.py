@@ -43,7 +43,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel import events as ev
-from kernel.alarms import advance_all
+from kernel.alarms import advance_all, repeat_unacknowledged
 from kernel.bolus import on_bolus, on_cancel_bolus
 from kernel.commands import NO_EFFECTS, Effects, NoticeKind, notice
 from kernel.conditions import alarm_conditions, apply_conditions, busy
@@ -152,8 +152,14 @@ def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpS
     proposed, fx = apply_conditions(c, proposed, handled.effects, handled.edges, s.mode, logic)
     holds = alarm_conditions(c, proposed, fx.limit_hit, logic)
     alarms, announced = advance_all(proposed.alarms, holds, busy(proposed, logic), logic)
+    t = proposed.timers
+    announced, countdown, repeats = repeat_unacknowledged(
+        alarms, announced, t.alarm_repeat_countdown_ticks, t.alarm_repeats, c.alarm_repeat_ticks, logic
+    )
+    if logic.either(countdown != t.alarm_repeat_countdown_ticks, repeats != t.alarm_repeats) is not False:
+        proposed = proposed._replace(timers=t._replace(alarm_repeat_countdown_ticks=countdown, alarm_repeats=repeats))
     if logic.any(*announced) is not False:
-        fx = fx._replace(announce=announced)
+        fx = fx._replace(announce=announced, alarm_repeat=repeats)
     if alarms is not proposed.alarms:
         proposed = proposed._replace(alarms=alarms)
     moved = proposed.mode != s.mode

@@ -21,8 +21,9 @@ the sensor.  A report is classified, first failure wins:
    16 ticks earlier, did not move faster than
    ``glucose_max_change_mgdl_per_tick`` (SEN-3).
 
-A report that passes becomes the last valid reading (the one it replaces
-becomes the previous one: the trend of SUS-3).  ``LOW`` is kept as the value
+A report that passes becomes the last valid reading; the one it replaces
+moves to the front of the three older readings and the oldest leaves (the
+four make the trend of SUS-3, ``kernel.sensing``).  ``LOW`` is kept as the value
 ``glucose_min_mgdl - 1`` with ``edge == -1`` (below every threshold), ``HIGH``
 as ``glucose_max_mgdl + 1`` with ``edge == +1``.  A report that fails is
 recorded as the latest report with its reason and a ``GLUCOSE_NOT_USED``
@@ -73,6 +74,11 @@ def classify(c: PumpConfig, s: PumpState, e: GlucoseReading, logic: Logic) -> in
     )
 
 
+def _shifted(used: bool, newest: int, older: tuple[int, ...], logic: Logic) -> tuple[int, ...]:
+    """``older`` with ``newest`` pushed in front (the oldest leaves) when ``used``, else unchanged."""
+    return tuple(logic.ite(used, a, b) for a, b in zip((newest,) + older[:-1], older, strict=True))
+
+
 def on_glucose(c: PumpConfig, s: PumpState, e: GlucoseReading, logic: Logic) -> Handled:
     """Record a report; a valid one becomes the last valid reading (see module docstring)."""
     g = s.glucose
@@ -87,10 +93,10 @@ def on_glucose(c: PumpConfig, s: PumpState, e: GlucoseReading, logic: Logic) -> 
         logic.ite(used, e.measured_tick, g.measured_tick),
         logic.either(used, g.valid),
         logic.ite(used, edge, g.edge),
-        logic.ite(used, g.mgdl, g.prev_mgdl),
-        logic.ite(used, g.measured_tick, g.prev_measured_tick),
-        logic.pick(used, g.valid, g.prev_valid),
-        logic.ite(used, g.edge, g.prev_edge),
+        _shifted(used, g.mgdl, g.older_mgdl, logic),
+        _shifted(used, g.measured_tick, g.older_ticks, logic),
+        tuple(logic.pick(used, a, b) for a, b in zip((g.valid,) + g.older_valid[:-1], g.older_valid, strict=True)),
+        _shifted(used, g.edge, g.older_edge, logic),
         s.now_ticks,
         use,
     )

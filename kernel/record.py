@@ -195,7 +195,9 @@ def implausible(config: PumpConfig, state: PumpState) -> tuple[str, ...]:
     st = s.settings
     # The event log records signed values (a backward time change, the index -1 of a non-event).
     # The glucose edge is -1 for a LOW, by design.
-    plain = s._replace(log=EventLog((), 0), glucose=s.glucose._replace(edge=0, prev_edge=0))
+    plain = s._replace(
+        log=EventLog((), 0), glucose=s.glucose._replace(edge=0, older_edge=(0,) * len(s.glucose.older_edge))
+    )
     problems = [f"negative {path}" for path in _negative_fields(plain, "state")]
     checks = (
         ("mode", s.mode in set(Mode)),
@@ -214,7 +216,7 @@ def implausible(config: PumpConfig, state: PumpState) -> tuple[str, ...]:
         ("day phase", s.windows.day_phase_ticks < config.day_bucket_ticks),
         ("iob phase", s.windows.iob_phase_ticks < IOB_BUCKET_TICKS),
         ("extended duration", s.bolus.ext_duration_ticks >= 1),
-        ("glucose edge", s.glucose.edge in (-1, 0, 1) and s.glucose.prev_edge in (-1, 0, 1)),
+        ("glucose edge", all(edge in (-1, 0, 1) for edge in (s.glucose.edge,) + s.glucose.older_edge)),
         ("glucose report use", s.glucose.report_use in set(GlucoseUse)),
         ("request memory order", all(a >= b for a, b in zip(s.requests.ticks, s.requests.ticks[1:]))),
         ("request outcome", all(outcome in set(Reason) for outcome in s.requests.outcomes)),

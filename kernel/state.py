@@ -45,7 +45,7 @@ from kernel.events import Source, TempKind
 from kernel.log import EMPTY_LOG, EventLog
 from kernel.modes import Mode
 from kernel.settings import TherapySettings, zero_settings
-from kernel.units import DAY_RING, HOUR_RING, IOB_RING, REQUEST_SLOTS, TICKS_PER_DAY
+from kernel.units import DAY_RING, HOUR_RING, IOB_RING, OLDER_READINGS, REQUEST_SLOTS, TICKS_PER_DAY
 
 T = TypeVar("T")
 
@@ -144,21 +144,22 @@ class GlucoseState(NamedTuple):
     ``mgdl``/``measured_tick`` are the last *valid* reading (``valid`` once
     there has been one); ``edge`` is -1 when it was the sensor's own LOW
     indication (then ``mgdl`` is ``glucose_min_mgdl - 1``), +1 for HIGH
-    (``glucose_max_mgdl + 1``), 0 for a reading inside the range.  ``prev_*``
-    is the valid reading before it (the trend of SUS-3).  ``report_tick`` and
-    ``report_use`` are the latest report of any kind and how it was used
-    (a ``GlucoseUse``): an invalid report is recorded there and never replaces
-    the valid reading (SEN-4).
+    (``glucose_max_mgdl + 1``), 0 for a reading inside the range.  The
+    ``older_*`` tuples are the ``OLDER_READINGS`` valid readings before it,
+    newest first (the trend of SUS-3 is fitted over all four).
+    ``report_tick`` and ``report_use`` are the latest report of any kind and
+    how it was used (a ``GlucoseUse``): an invalid report is recorded there
+    and never replaces the valid reading (SEN-4).
     """
 
     mgdl: int
     measured_tick: int
     valid: bool
     edge: int
-    prev_mgdl: int
-    prev_measured_tick: int
-    prev_valid: bool
-    prev_edge: int
+    older_mgdl: tuple[int, ...]
+    older_ticks: tuple[int, ...]
+    older_valid: tuple[bool, ...]
+    older_edge: tuple[int, ...]
     report_tick: int
     report_use: int
 
@@ -169,7 +170,10 @@ class Timers(NamedTuple):
     ``idle_ticks`` counts ticks since the last event that showed a person at
     the pump (ALM-2, ALM-4).  ``history_unknown_ticks`` counts down the part
     of the last 24 hours that a replacement state could not rebuild (PER-4);
-    automated commands are refused while it runs.
+    automated commands are refused while it runs.  While an alarm waits for
+    acknowledgement, ``alarm_repeat_countdown_ticks`` counts down to its next
+    repetition and ``alarm_repeats`` says how often it has been repeated
+    (0..``ALARM_REPEATS_MAX``; ALM-1, ALM-5).
     """
 
     suspended_ticks: int
@@ -177,6 +181,8 @@ class Timers(NamedTuple):
     lgs_lockout_ticks: int
     idle_ticks: int
     history_unknown_ticks: int
+    alarm_repeat_countdown_ticks: int
+    alarm_repeats: int
 
 
 class Totals(NamedTuple):
@@ -247,10 +253,10 @@ NO_GLUCOSE = GlucoseState(
     measured_tick=0,
     valid=False,
     edge=0,
-    prev_mgdl=0,
-    prev_measured_tick=0,
-    prev_valid=False,
-    prev_edge=0,
+    older_mgdl=(0,) * OLDER_READINGS,
+    older_ticks=(0,) * OLDER_READINGS,
+    older_valid=(False,) * OLDER_READINGS,
+    older_edge=(0,) * OLDER_READINGS,
     report_tick=0,
     report_use=0,
 )
@@ -311,7 +317,13 @@ def initial_state(config: PumpConfig, now_ticks: int = 0, time_of_day_ticks: int
         ),
         glucose=NO_GLUCOSE,
         timers=Timers(
-            suspended_ticks=0, reminder_countdown_ticks=0, lgs_lockout_ticks=0, idle_ticks=0, history_unknown_ticks=0
+            suspended_ticks=0,
+            reminder_countdown_ticks=0,
+            lgs_lockout_ticks=0,
+            idle_ticks=0,
+            history_unknown_ticks=0,
+            alarm_repeat_countdown_ticks=0,
+            alarm_repeats=0,
         ),
         totals=ZERO_TOTALS,
         alarms=(AlarmStatus.CLEAR,) * N_ALARMS,

@@ -106,6 +106,8 @@ def _timers(c: PumpConfig, s: PumpState, logic: Logic) -> tuple[Timers, Reservoi
         logic.max(t.lgs_lockout_ticks - 1, 0),
         logic.min(t.idle_ticks + 1, c.auto_off_max_ticks),
         logic.max(t.history_unknown_ticks - 1, 0),
+        logic.max(t.alarm_repeat_countdown_ticks - 1, 0),
+        t.alarm_repeats,
     )
     r = s.reservoir
     reservoir = ReservoirState(
@@ -259,6 +261,7 @@ def _deliver(c: PumpConfig, s: PumpState, fx: Effects, missed: bool, logic: Logi
         bolus_pulses,
         limit_hit,
         told.announce,
+        told.alarm_repeat,
         told.notices,
         told.noticed,
     )

@@ -62,6 +62,15 @@ USER_TEMP_STEP_TICKS = 15
 PREDICTION_HORIZON_TICKS = 30
 """Predictive low-glucose suspend looks 30 minutes ahead (SUS-3)."""
 
+OLDER_READINGS = 3
+"""Valid readings kept before the last one: the trend of SUS-3 is fitted over four readings."""
+TREND_SPAN_BITS = 5
+"""Four readings make a trend only when they span at most 31 ticks (SUS-3): the span multiplies a glucose
+difference through ``Logic.mul_small``, which needs a bit bound."""
+TREND_SPAN_MAX_TICKS = (1 << TREND_SPAN_BITS) - 1
+ALARM_REPEATS_MAX = 3
+"""An unacknowledged alarm's repetition count stops growing here: the loudest escalation step (ALM-5)."""
+
 GLUCOSE_PAIR_BITS = 4
 """Two readings form a trend only when at most 15 ticks apart (SUS-3, SEN-3)."""
 GLUCOSE_PAIR_MAX_TICKS = (1 << GLUCOSE_PAIR_BITS) - 1

@@ -44,6 +44,7 @@ from kernel.settings import settings_checks
 from kernel.state import PumpState
 from kernel.units import (
     ACC_UNITS_PER_PULSE,
+    ALARM_REPEATS_MAX,
     DAY_RING,
     HOUR_RING,
     IOB_BUCKET_TICKS,
@@ -253,12 +254,22 @@ def _reading_ok(c: PumpConfig, valid: Any, mgdl: Any, edge: Any, L: Logic) -> An
     )
 
 
+def _older_in_order(g: Any, L: Logic) -> list[Any]:
+    """Each held older reading has a held newer one, measured strictly later (the trend's order, SUS-3)."""
+    newer_valid = (g.valid, *g.older_valid[:-1])
+    newer_ticks = (g.measured_tick, *g.older_ticks[:-1])
+    return [
+        L.any(L.not_(v), L.all(nv, t < nt))
+        for v, t, nv, nt in zip(g.older_valid, g.older_ticks, newer_valid, newer_ticks, strict=True)
+    ]
+
+
 def _glucose(c: PumpConfig, s: PumpState, L: Logic) -> Any:
     g = s.glucose
     return L.all(
         _reading_ok(c, g.valid, g.mgdl, g.edge, L),
-        _reading_ok(c, g.prev_valid, g.prev_mgdl, g.prev_edge, L),
-        L.any(L.not_(g.prev_valid), L.all(g.valid, g.prev_measured_tick < g.measured_tick)),
+        *(_reading_ok(c, v, m, e, L) for v, m, e in zip(g.older_valid, g.older_mgdl, g.older_edge, strict=True)),
+        *_older_in_order(g, L),
         L.any(L.not_(g.valid), g.measured_tick <= s.now_ticks + c.glucose_max_future_ticks),
         g.report_tick <= s.now_ticks,
         g.report_use >= 0,
@@ -281,6 +292,19 @@ def _suspension(c: PumpConfig, s: PumpState, L: Logic) -> Any:
         t.lgs_lockout_ticks <= c.lgs_lockout_ticks,
         t.history_unknown_ticks >= 0,
         t.history_unknown_ticks <= TICKS_PER_DAY,
+    )
+
+
+def _alarm_repetition(c: PumpConfig, s: PumpState, L: Logic) -> Any:
+    """The repetition countdown and count are within range, and both 0 while no alarm waits (ALM-1, ALM-5)."""
+    t = s.timers
+    waiting = L.member(AlarmStatus.ACTIVE, s.alarms)
+    return L.all(
+        t.alarm_repeat_countdown_ticks >= 0,
+        t.alarm_repeat_countdown_ticks <= c.alarm_repeat_ticks,
+        t.alarm_repeats >= 0,
+        t.alarm_repeats <= ALARM_REPEATS_MAX,
+        L.any(waiting, L.both(t.alarm_repeat_countdown_ticks == 0, t.alarm_repeats == 0)),
     )
 
 
@@ -311,7 +335,6 @@ STOP_ALARM: dict[Mode, AlarmKind] = {
     Mode.EMPTY: AlarmKind.RESERVOIR_EMPTY,
     Mode.SET_EXPIRED: AlarmKind.SET_EXPIRED,
     Mode.AUTO_OFF: AlarmKind.AUTO_OFF,
-    Mode.LGS_SUSPENDED: AlarmKind.LOW_GLUCOSE_SUSPEND,
 }
 """The alarm that must be raised (active or acknowledged) while the pump is in a mode."""
 
@@ -439,7 +462,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "INV-GLUCOSE",
         ("SEN-1", "SEN-4", "SEN-5"),
-        "A held reading is in range, or the sensor's LOW or HIGH at the range's edge; the previous one is older.",
+        "A held reading is in range, or the sensor's LOW or HIGH at the range's edge; each older one is older.",
         _glucose,
     ),
     Invariant(
@@ -447,6 +470,12 @@ INVARIANTS: tuple[Invariant, ...] = (
         ("SUS-1", "SUS-4"),
         "Automatic suspension is shorter than its maximum; a manual suspension's reminder is due within its period.",
         _suspension,
+    ),
+    Invariant(
+        "INV-ALARM-REPEAT",
+        ("ALM-1", "ALM-5"),
+        "The repetition countdown and count of unacknowledged alarms are in range, and 0 while none waits.",
+        _alarm_repetition,
     ),
     Invariant("INV-AUTO-OFF", ("ALM-2",), "A delivering pump has seen the user within the auto-off time.", _auto_off),
     Invariant(
@@ -457,8 +486,8 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "INV-ALARM-RAISED",
-        ("ALM-1", "ALM-3", "OCC-1", "DLV-2", "DLV-3", "RES-1", "RES-4", "ALM-2", "SUS-2"),
-        "While the pump is stopped, suspended by glucose or uncertain, its alarm is raised.",
+        ("ALM-1", "ALM-3", "OCC-1", "DLV-2", "DLV-3", "RES-1", "RES-4", "ALM-2"),
+        "While the pump is stopped or uncertain, its alarm is raised.",
         _alarm_raised,
     ),
     Invariant("INV-REQ-IDS", ("BOL-5",), "Remembered request IDs are non-negative (0: an empty slot).", _request_ids),
