@@ -29,7 +29,9 @@ it is *repeated*, escalating (``repeat_unacknowledged``).  Every
 is announced again, and the ``Alarm`` command carries the repetition count
 (1, 2, then ``ALARM_REPEATS_MAX`` for good) so that the shell can make the
 signal louder each time (IEC 60601-1-8 allows an unacknowledged alarm signal
-to escalate).  A newly announced alarm starts the count again at 0.  This is
+to escalate).  The count measures how long the pump has been left
+unanswered: it falls back to 0 only when no alarm waits; a newly announced
+alarm goes out with count 0 and restarts the countdown.  This is
 how the pump insists without crying wolf (ALM-5): one alarm per condition,
 repeated until a person acts.
 
@@ -199,28 +201,25 @@ def repeat_unacknowledged(
     repeats: int,
     repeat_ticks: int,
     logic: Logic,
-) -> tuple[tuple[bool, ...], int, int]:
-    """Announcements after repeating unacknowledged alarms, the next countdown and the repetition count.
+) -> tuple[tuple[bool, ...], int, int, int]:
+    """Announcements after repeating unacknowledged alarms, the next countdown, the count, and the signal's count.
 
     ``statuses`` and ``announced`` are this step's, after ``advance_all``;
     ``countdown_ticks`` was counted down by the tick.  When an alarm is
     ``ACTIVE``, nothing was newly announced and the countdown has run out,
     every ``ACTIVE`` alarm is announced again and the count grows (at most
-    ``ALARM_REPEATS_MAX``); a new announcement restarts the countdown with the
-    count at 0; with nothing ``ACTIVE`` both are 0 (ALM-1, ALM-5).
+    ``ALARM_REPEATS_MAX``): the count says how long the pump has been left
+    unanswered, so a new alarm restarts the countdown but not the count; the
+    new alarm itself goes out with count 0.  With nothing ``ACTIVE`` both are
+    0 (ALM-1, ALM-5).
     """
     waiting = logic.member(S.ACTIVE, statuses)
     if logic.any(waiting, countdown_ticks != 0, repeats != 0) is False:
-        return announced, countdown_ticks, repeats
+        return announced, countdown_ticks, repeats, 0
     fresh = logic.any(*announced)
     due = logic.all(waiting, logic.not_(fresh), countdown_ticks <= 0)
-    again = tuple(
-        logic.either(a, logic.both(due, status == S.ACTIVE)) for a, status in zip(announced, statuses, strict=True)
-    )
+    pairs = zip(announced, statuses, strict=True)
+    again = tuple(logic.either(a, logic.both(due, status == S.ACTIVE)) for a, status in pairs)
     countdown = logic.ite(waiting, logic.ite(logic.either(fresh, due), repeat_ticks, countdown_ticks), 0)
-    count = logic.ite(
-        logic.both(waiting, logic.not_(fresh)),
-        logic.ite(due, logic.min(repeats + 1, ALARM_REPEATS_MAX), repeats),
-        0,
-    )
-    return again, countdown, count
+    count = logic.ite(waiting, logic.ite(due, logic.min(repeats + 1, ALARM_REPEATS_MAX), repeats), 0)
+    return again, countdown, count, logic.ite(due, count, 0)

@@ -153,13 +153,13 @@ def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpS
     holds = alarm_conditions(c, proposed, fx.limit_hit, logic)
     alarms, announced = advance_all(proposed.alarms, holds, busy(proposed, logic), logic)
     t = proposed.timers
-    announced, countdown, repeats = repeat_unacknowledged(
+    announced, countdown, repeats, signal_repeat = repeat_unacknowledged(
         alarms, announced, t.alarm_repeat_countdown_ticks, t.alarm_repeats, c.alarm_repeat_ticks, logic
     )
     if logic.either(countdown != t.alarm_repeat_countdown_ticks, repeats != t.alarm_repeats) is not False:
         proposed = proposed._replace(timers=t._replace(alarm_repeat_countdown_ticks=countdown, alarm_repeats=repeats))
     if logic.any(*announced) is not False:
-        fx = fx._replace(announce=announced, alarm_repeat=repeats)
+        fx = fx._replace(announce=announced, alarm_repeat=signal_repeat)
     if alarms is not proposed.alarms:
         proposed = proposed._replace(alarms=alarms)
     moved = proposed.mode != s.mode

@@ -15,7 +15,7 @@ nearly at its maximum age), it says so and uses ``with_timers`` or
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,6 +161,31 @@ class Pump:
 
     def glucose(self, mgdl: int, *, age: int = 0, status: int = GlucoseStatus.OK) -> StepResult:
         return self.do(ev.GlucoseReading(self.now, self.now - age, mgdl, status))
+
+    def readings(self, values: Sequence[int], every: int = 5) -> list[StepResult]:
+        """One valid reading now, then one every ``every`` minutes (ticks between them); their results."""
+        results = [self.glucose(values[0])]
+        for mgdl in values[1:]:
+            self.ticks(every)
+            results.append(self.glucose(mgdl))
+        return results
+
+    def recover_glucose(self, limit_ticks: int = 90) -> int:
+        """Rising readings every 5 minutes until an automatic suspension ends by recovery (SUS-4); minutes taken.
+
+        Glucose climbs 10 mg/dL every 5 minutes from the threshold; recovery needs the
+        configured minimum suspension, a reading above threshold + resume margin and a
+        rising trend predicting above threshold + margin + resume margin.
+        """
+        threshold = self.state.settings.lgs_threshold_mgdl
+        start = self.now
+        mgdl = threshold
+        while self.mode == Mode.LGS_SUSPENDED and self.now - start <= limit_ticks:
+            self.ticks(5)
+            mgdl += 10
+            self.glucose(mgdl)
+        assert self.mode != Mode.LGS_SUSPENDED, "glucose did not recover the suspension"
+        return self.now - start
 
     def ack(self, kind: AlarmKind) -> StepResult:
         return self.do(ev.AlarmAck(self.now, kind))

@@ -36,7 +36,7 @@ from kernel.log import LogKind
 from kernel.logic import PY
 from kernel.modes import STOPPED_MODES, Mode
 from kernel.reasons import Reason
-from kernel.units import MU_PER_UNIT
+from kernel.units import ALARM_REPEATS_MAX, MU_PER_UNIT
 from tests.helpers import (
     CANNULA,
     PRIME,
@@ -118,15 +118,52 @@ def _announcements(pump: Pump, kind: AlarmKind) -> list[Alarm]:
 
 
 @pytest.mark.parametrize("kind", list(AlarmKind), ids=lambda k: k.name)
-def test_alarm_is_raised_announced_once_and_persists(kind: AlarmKind) -> None:
-    """ALM-1, ALM-3: announced once with its priority, logged, and active (silently) until acknowledged."""
+def test_alarm_is_raised_once_and_repeated_until_acknowledged(kind: AlarmKind) -> None:
+    """ALM-1, ALM-3, ALM-5: announced once as new with its priority and logged; while unacknowledged it is
+    not raised anew but repeated with a count that never falls while it waits, capped (escalation).
+
+    Other alarms of the scenario (a sensor going unavailable, auto-off) restart the countdown when they are
+    new, so the exact cadence is tested on its own below."""
     pump = RAISE[kind]()
     assert pump.state.alarms[kind] == AlarmStatus.ACTIVE
-    assert _announcements(pump, kind) == [Alarm(kind, PRIORITY[kind])]
+    assert _announcements(pump, kind) == [Alarm(kind, PRIORITY[kind], 0)]
     assert any(e.kind == LogKind.ALARM_ANNOUNCED and e.code == kind for e in pump.state.log.entries)
-    pump.ticks(30)
+    pump.ticks(5 * C.alarm_repeat_ticks)
     assert pump.state.alarms[kind] == AlarmStatus.ACTIVE
-    assert len(_announcements(pump, kind)) == 1
+    counts = [a.repeat for a in _announcements(pump, kind)]
+    assert counts[0] == 0 and len(counts) >= 5
+    assert all(1 <= a <= b <= ALARM_REPEATS_MAX for a, b in itertools.pairwise(counts[1:]))
+    pump.accept(ev.AlarmAck(pump.now, kind))
+    pump.ticks(3 * C.alarm_repeat_ticks)
+    assert len(_announcements(pump, kind)) == len(counts), "an acknowledged alarm is not repeated"
+
+
+def test_repetition_comes_every_alarm_repeat_ticks() -> None:
+    """ALM-5: the repetitions of an unacknowledged alarm come exactly ``alarm_repeat_ticks`` apart."""
+    pump = RAISE[AlarmKind.OCCLUSION]()
+    start = pump.now
+    times = []
+    for _ in range(3 * C.alarm_repeat_ticks):
+        result = pump.tick()
+        if any(isinstance(c, Alarm) and c.kind == AlarmKind.OCCLUSION for c in result.commands):
+            times.append(pump.now - start)
+    assert times == [C.alarm_repeat_ticks, 2 * C.alarm_repeat_ticks, 3 * C.alarm_repeat_ticks]
+
+
+def test_a_new_alarm_goes_out_new_and_the_escalation_goes_on() -> None:
+    """ALM-5: a newly raised alarm is announced with count 0 and restarts the repetition countdown; the count
+    (how long the pump has been left unanswered) falls back to 0 only when no alarm waits."""
+    pump = RAISE[AlarmKind.SENSOR_UNAVAILABLE]()
+    pump.ticks(C.alarm_repeat_ticks)
+    assert pump.state.timers.alarm_repeats == 1
+    result = pump.glucose(60)  # a measured low: the suspension's alarm is new
+    assert [(a.kind, a.repeat) for a in result.commands if isinstance(a, Alarm)] == [(AlarmKind.LOW_GLUCOSE_SUSPEND, 0)]
+    assert pump.state.timers.alarm_repeats == 1
+    assert pump.state.timers.alarm_repeat_countdown_ticks == C.alarm_repeat_ticks
+    pump.accept(ev.AlarmAck(pump.now, AlarmKind.SENSOR_UNAVAILABLE))
+    assert pump.state.timers.alarm_repeats == 1
+    pump.accept(ev.AlarmAck(pump.now, AlarmKind.LOW_GLUCOSE_SUSPEND))
+    assert pump.state.timers.alarm_repeats == 0 and pump.state.timers.alarm_repeat_countdown_ticks == 0
 
 
 @pytest.mark.parametrize("kind", list(AlarmKind), ids=lambda k: k.name)
@@ -170,9 +207,8 @@ def test_limit_reached_is_latched_until_the_room_is_back_then_raised_again() -> 
 
 
 def _glucose_recovers(pump: Pump) -> None:
-    """SUS-4: a fresh valid reading above the threshold and rising ends the automatic suspension."""
-    pump.ticks(5)
-    pump.accept(ev.GlucoseReading(pump.now, pump.now, 85))
+    """SUS-4: rising readings well above the threshold end the automatic suspension after its minimum."""
+    pump.recover_glucose()
     assert pump.mode == Mode.DELIVERING
 
 
