@@ -326,6 +326,11 @@ def announced(result: StepResult) -> list[AlarmKind]:
     return [AlarmKind(c.kind) for c in result.commands if isinstance(c, Alarm)]
 
 
+def raised(result: StepResult) -> list[AlarmKind]:
+    """The alarm kinds announced as new in one step (not the repetitions of a waiting alarm, ALM-5)."""
+    return [AlarmKind(c.kind) for c in result.commands if isinstance(c, Alarm) and c.repeat == 0]
+
+
 def unchanged_but_log(before: PumpState, after: PumpState) -> bool:
     """True when ``after`` equals ``before`` in every field except the event log."""
     return evolve(after, log=before.log) == before

@@ -77,6 +77,8 @@ STRUCTURAL: dict[ConfigRule, tuple[dict[str, Any], tuple[ConfigRule, ...]]] = {
     R.VERY_LOW_ABOVE_LOW_RANGE: ({"reservoir_very_low_pulses": 101}, (R.VERY_LOW_ABOVE_LOW_RANGE,)),
     R.SUSPEND_REMINDER_NOT_POSITIVE: ({"suspend_reminder_ticks": 0}, (R.SUSPEND_REMINDER_NOT_POSITIVE,)),
     R.LGS_TIMING_INVALID: ({"lgs_predict_margin_mgdl": -1}, (R.LGS_TIMING_INVALID,)),
+    R.LGS_TREND_INVALID: ({"lgs_min_ticks": 121}, (R.LGS_TREND_INVALID,)),
+    R.ALARM_REPEAT_NOT_POSITIVE: ({"alarm_repeat_ticks": 0}, (R.ALARM_REPEAT_NOT_POSITIVE,)),
     R.TEMP_DURATION_RANGE_INVALID: ({"temp_min_ticks": 1441}, (R.TEMP_DURATION_RANGE_INVALID,)),
     R.TEMP_PERCENT_MAX_NEGATIVE: ({"temp_percent_max": -1}, (R.TEMP_PERCENT_MAX_NEGATIVE,)),
     R.CONTROLLER_TEMP_RANGE_INVALID: ({"controller_temp_max_ticks": 0}, (R.CONTROLLER_TEMP_RANGE_INVALID,)),
@@ -95,6 +97,16 @@ STRUCTURAL: dict[ConfigRule, tuple[dict[str, Any], tuple[ConfigRule, ...]]] = {
     R.SET_AGE_RANGE_INVALID: ({"set_reminder_min_ticks": 10080}, (R.SET_AGE_RANGE_INVALID,)),
 }
 """Structural rules (what proofs assume), each broken by a change; the exact problems expected."""
+
+LGS_TREND_BREAKS: tuple[dict[str, int], ...] = (
+    {"lgs_predict_band_mgdl": -1},
+    {"lgs_resume_margin_mgdl": -1},
+    {"lgs_trend_span_min_ticks": 2},
+    {"lgs_trend_span_min_ticks": 32},
+    {"lgs_min_ticks": -1},
+    {"lgs_min_ticks": 121},
+)
+"""Every clause of ``LGS_TREND_INVALID`` (SUS-3, SUS-4), broken one at a time."""
 
 CLINICAL: dict[ConfigRule, tuple[dict[str, Any], tuple[ConfigRule, ...]]] = {
     R.PULSE_SIZE_NOT_SUPPORTED: (
@@ -163,6 +175,12 @@ def test_clinical_rule(rule: ConfigRule) -> None:
     broken = evolve(C, **changes)
     assert config_problems(broken) == expected
     assert config_problems(broken, clinical=False) == ()
+
+
+@pytest.mark.parametrize("change", LGS_TREND_BREAKS, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+def test_every_trend_and_resume_clause_is_checked(change: dict[str, int]) -> None:
+    """SUS-3, SUS-4: each new suspension parameter out of its range is refused by name."""
+    assert config_problems(DEFAULT_CONFIG._replace(**change)) == (R.LGS_TREND_INVALID,)
 
 
 def test_controller_temp_longer_than_30_minutes_is_a_structural_error() -> None:

@@ -32,6 +32,7 @@ from tests.helpers import (
     per_tick,
     pump_in_mode,
     quiet_settings,
+    raised,
 )
 
 
@@ -199,7 +200,7 @@ def test_set_reminder_and_hard_stop_at_their_ages() -> None:
     """RES-4: the reminder fires exactly at the reminder age, the hard stop at the maximum age (real ticks)."""
     settings = quiet_settings(set_reminder_hours=12, set_max_age_hours=13)
     pump = delivering_pump(settings, keep=False)
-    reminder = [t for t in range(1, 13 * 60 + 1) if AlarmKind.SET_REMINDER in announced(pump.tick())]
+    reminder = [t for t in range(1, 13 * 60 + 1) if AlarmKind.SET_REMINDER in raised(pump.tick())]
     assert reminder == [12 * 60]
     assert pump.mode == Mode.SET_EXPIRED
     assert pump.state.alarms[AlarmKind.SET_EXPIRED] == AlarmStatus.ACTIVE

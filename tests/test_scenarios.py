@@ -27,7 +27,7 @@ from itertools import accumulate
 
 from kernel import events as ev
 from kernel.alarms import AlarmKind, AlarmStatus
-from kernel.commands import Deliver, LgsEnd, NoticeKind, Purpose
+from kernel.commands import Alarm, Deliver, LgsEnd, NoticeKind, Purpose
 from kernel.events import Source, TempKind
 from kernel.iob import iob_pulses
 from kernel.logic import PY
@@ -394,7 +394,8 @@ def test_reservoir_running_dry_in_the_middle_of_a_bolus() -> None:
 def test_low_glucose_suspend_lasting_past_two_hours() -> None:
     """SUS-2, SUS-4, ALM-1: glucose stays at 62 mg/dL with a reading every 5 minutes from 03:00.  The pump
     suspends at once, resumes basal after exactly 2 hours (``MAX_DURATION``), is locked out for 30 minutes
-    while glucose is still low, then suspends again; the alarm is raised once and persists."""
+    while glucose is still low, then suspends again; the alarm is raised once as new and persists, repeated
+    (ALM-5) while nobody acknowledges it."""
     settings: TherapySettings = flat_settings(60 * C.pulse_mu, lgs_enabled=True, predictive_suspend_enabled=True)
     pump = delivering_pump(settings)
     pump.ticks(180)
@@ -415,7 +416,12 @@ def test_low_glucose_suspend_lasting_past_two_hours() -> None:
     assert sum(series[: C.lgs_max_ticks - 1]) == 0
     assert series[C.lgs_max_ticks - 1 : lockout_end - 1] == [1] * C.lgs_lockout_ticks
     assert sum(series[lockout_end:]) == 0
-    raised = [r for _, r in pump.history if AlarmKind.LOW_GLUCOSE_SUSPEND in announced(r)]
-    assert len(raised) == 1
+    signals = [
+        c.repeat
+        for _, r in pump.history
+        for c in r.commands
+        if isinstance(c, Alarm) and c.kind == AlarmKind.LOW_GLUCOSE_SUSPEND
+    ]
+    assert signals.count(0) == 1 and signals[0] == 0 and len(signals) > 1
     assert pump.state.alarms[AlarmKind.LOW_GLUCOSE_SUSPEND] == AlarmStatus.ACTIVE
     audit(pump)

@@ -3,10 +3,12 @@
 SUS-1: suspend stops everything within the tick; only an explicit resume
 ends it; a reminder repeats every 15 minutes.  SUS-2: a valid reading at or
 below the threshold suspends basal and boluses.  SUS-3: a linear prediction
-over 30 minutes from two valid readings at most 15 minutes apart suspends
-before the low.  SUS-4: an automatic suspension ends after 2 hours at most
-(then a 30-minute lockout), earlier when glucose is above the threshold and
-rising; a manual resume locks automatic suspension out for 30 minutes.
+over 30 minutes, fitted over the last four valid readings, suspends before
+the low while glucose is within a band above the threshold.  SUS-4: an
+automatic suspension ends after 2 hours at most (then a 30-minute lockout),
+earlier -- after its minimum -- when glucose is above the threshold by the
+resume margin and rising; a manual resume locks automatic suspension out for
+30 minutes.
 ALM-2: auto-off after the configured time without user interaction.
 """
 
@@ -137,40 +139,87 @@ def test_invalid_low_reading_does_not_suspend() -> None:
 
 
 def test_predicted_low_suspends_before_the_low() -> None:
-    """SUS-3: 120 then 115 five minutes later predicts 85 in 30 minutes (<= 70 + 20): suspend now."""
+    """SUS-3: 105, 100, 95, 90 five minutes apart fit a fall of 1 mg/dL a minute: 60 predicted in 30 minutes
+    (<= 70 + 20), and 90 is within the band: suspend on the fourth reading, not before (no trend from three);
+    a predictive suspension is an information signal (a mode change), not an alarm."""
     pump = _lgs_pump(predictive=True)
-    pump.glucose(120)
+    results = pump.readings([105, 100, 95])
+    assert pump.mode == Mode.DELIVERING
     pump.ticks(5)
-    pump.glucose(115)
+    result = pump.glucose(90)
     assert pump.mode == Mode.LGS_SUSPENDED
+    assert [n.b for n in notices(result, NoticeKind.MODE_CHANGED)] == [Mode.LGS_SUSPENDED]
+    assert announced(result) == [] and all(announced(r) == [] for r in results)
 
 
 def test_prediction_boundary() -> None:
-    """SUS-3: exactly threshold + margin in 30 minutes suspends; one mg/dL above does not."""
-    for latest, expected in ((110, Mode.LGS_SUSPENDED), (111, Mode.DELIVERING)):
+    """SUS-3: four readings at 90 predict exactly threshold + margin (90): suspend.  89, 89, 89, 90 fit a
+    slight rise (90.3 predicted): no suspension, though the newest reading is the same."""
+    for readings, expected in (([90, 90, 90, 90], Mode.LGS_SUSPENDED), ([89, 89, 89, 90], Mode.DELIVERING)):
         pump = _lgs_pump(predictive=True)
-        pump.glucose(120)
-        pump.ticks(15)
-        pump.glucose(latest)
-        assert pump.mode == expected, latest
+        pump.readings(readings)
+        assert pump.mode == expected, readings
 
 
-def test_prediction_needs_readings_close_together() -> None:
-    """SUS-3: two readings more than 15 minutes apart give no trend."""
+def test_prediction_only_near_the_threshold() -> None:
+    """SUS-3: a fast fall far above the band (150 to 120 in 15 minutes, 60 predicted) does not suspend yet;
+    the same fall suspends once the newest reading is within threshold + band (the two-reading rule of
+    before suspended at 130-150 mg/dL on noise, issue 18)."""
     pump = _lgs_pump(predictive=True)
-    pump.glucose(130)
-    pump.ticks(16)
+    pump.readings([150, 140, 130, 120])
+    assert pump.mode == Mode.DELIVERING
+    band_top = THRESHOLD + C.lgs_predict_band_mgdl
+    pump.ticks(5)
+    pump.glucose(band_top + 1)
+    assert pump.mode == Mode.DELIVERING
+    pump.ticks(5)
+    pump.glucose(band_top)
+    assert pump.mode == Mode.LGS_SUSPENDED
+
+
+def test_one_noisy_reading_moves_the_fit_less_than_a_line_through_two() -> None:
+    """SUS-3: after 100, 100, 100 a reading of 92 (within noise) predicts 88 by the fit, against 44 by a
+    straight line through the last two; the fit suspends only because 88 <= 90, not at a steep predicted fall;
+    and a reading of 95 does not suspend (band) though two readings would predict 65."""
+    pump = _lgs_pump(predictive=True)
+    pump.readings([100, 100, 100, 95])
+    assert pump.mode == Mode.DELIVERING
+
+
+def test_prediction_needs_readings_spread_over_the_span() -> None:
+    """SUS-3: four readings spanning more than 31 minutes, or less than ``lgs_trend_span_min_ticks``, or with
+    one gap longer than half the span, give no trend."""
+    for readings, every in (([100, 95, 90, 85], 11), ([92, 91, 90, 89], 2)):
+        pump = _lgs_pump(predictive=True)
+        pump.readings(readings, every=every)
+        assert pump.mode == Mode.DELIVERING, (readings, every)
+    pump = _lgs_pump(predictive=True)
     pump.glucose(100)
+    pump.ticks(2)
+    pump.glucose(98)
+    pump.ticks(2)
+    pump.glucose(96)
+    pump.ticks(10)
+    pump.glucose(89)
     assert pump.mode == Mode.DELIVERING
 
 
 def test_prediction_off_when_switched_off() -> None:
     """SUS-3: predictive suspend has its own switch."""
     pump = _lgs_pump(predictive=False)
-    pump.glucose(120)
-    pump.ticks(5)
-    pump.glucose(100)
+    pump.readings([105, 100, 95, 90])
     assert pump.mode == Mode.DELIVERING
+
+
+def test_a_measured_low_during_a_predictive_suspension_alarms() -> None:
+    """SUS-2, ALM-5: the low-glucose alarm asks a person to treat a measured low; it comes when a reading at or
+    below the threshold arrives during a predictive suspension."""
+    pump = _lgs_pump(predictive=True)
+    pump.readings([105, 100, 95, 90])
+    assert pump.state.alarms[AlarmKind.LOW_GLUCOSE_SUSPEND] == AlarmStatus.CLEAR
+    pump.ticks(5)
+    result = pump.glucose(THRESHOLD)
+    assert AlarmKind.LOW_GLUCOSE_SUSPEND in announced(result)
 
 
 # SUS-4
@@ -201,25 +250,51 @@ def test_automatic_suspension_ends_after_two_hours_then_locks_out() -> None:
 
 
 def test_automatic_suspension_ends_early_when_glucose_recovers() -> None:
-    """SUS-4: above the threshold and rising (and not predicted low) ends it, with ``RECOVERED``."""
+    """SUS-4: after the minimum suspension, rising readings above threshold + resume margin whose trend
+    predicts above threshold + margin + resume margin end it, with ``RECOVERED``."""
     pump = _lgs_pump(predictive=True)
     pump.glucose(THRESHOLD - 5)
-    pump.ticks(5)
-    result = pump.glucose(THRESHOLD + 2)
+    start = pump.now
+    ends: list[tuple[int, int]] = []
+    for mgdl in (THRESHOLD, 78, 85, 92, 100, 108):
+        for result in [*pump.ticks(5), pump.glucose(mgdl)]:
+            ends += [(pump.now - start, n.a) for n in notices(result, NoticeKind.LGS_ENDED)]
     assert pump.mode == Mode.DELIVERING
-    assert [n.a for n in notices(result, NoticeKind.LGS_ENDED)] == [LgsEnd.RECOVERED]
+    # At 30 minutes (the minimum) the readings 78, 85, 92, 100 of minutes 10-25 predict 124 mg/dL.
+    assert ends == [(C.lgs_min_ticks, LgsEnd.RECOVERED)]
+
+
+def test_recovery_waits_for_the_minimum_suspension() -> None:
+    """SUS-4: a fast recovery within ``lgs_min_ticks`` does not end the suspension; the first reading after
+    the minimum that still shows recovery does."""
+    pump = _lgs_pump(predictive=True)
+    pump.glucose(THRESHOLD - 5)
+    start = pump.now
+    pump.ticks(5)
+    pump.readings([THRESHOLD + 10, THRESHOLD + 25, THRESHOLD + 40, THRESHOLD + 55, THRESHOLD + 70])
+    assert pump.now - start == 25 < C.lgs_min_ticks
+    assert pump.mode == Mode.LGS_SUSPENDED
+    pump.ticks(5)
+    pump.glucose(THRESHOLD + 85)
+    assert pump.mode == Mode.DELIVERING
+
+
+def test_recovery_needs_the_resume_margin() -> None:
+    """SUS-4 (hysteresis): rising readings that stay at or below threshold + resume margin keep the pump
+    suspended, so glucose hovering near the threshold cannot switch basal on and off."""
+    pump = _lgs_pump(predictive=True)
+    pump.glucose(THRESHOLD - 5)
+    top = THRESHOLD + C.lgs_resume_margin_mgdl
+    pump.readings([top - 9, top - 6, top - 3, top - 2, top - 1, top, top, top], every=5)
+    assert pump.mode == Mode.LGS_SUSPENDED
 
 
 def test_above_threshold_but_falling_stays_suspended() -> None:
     """SUS-4: above the threshold is not enough while glucose is falling (a predictive suspension)."""
     pump = _lgs_pump(predictive=True)
-    pump.glucose(120)
-    pump.ticks(15)
-    pump.glucose(110)
+    pump.readings([105, 100, 95, 90])
     assert pump.mode == Mode.LGS_SUSPENDED
-    pump.ticks(5)
-    pump.glucose(105)
-    pump.ticks(5)
+    pump.readings([120, 115, 110, 105, 100, 95, 92], every=5)
     assert pump.mode == Mode.LGS_SUSPENDED
 
 
