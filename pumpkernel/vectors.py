@@ -75,7 +75,6 @@ NOT_IN_VECTORS: dict[str, str] = {
     "SEC-1": "Authentication of remote commands is the command channel's (adapters).",
     "PER-4": "The replacement state is built outside a step (kernel.recovery.replacement_state, tests/test_recovery "
     "and the persistence adapter's tests); vectors start from states reached by events.",
-    "ALM-5": "Alarm burden is measured over simulated patient-days (pumpkernel simulate), not in one step.",
     "EVD-1": "About the evidence (the proof report's statuses), not the kernel's behaviour.",
     "EVD-2": "About the evidence (verdicts of partial or sampled runs), not the kernel's behaviour.",
 }
@@ -419,9 +418,9 @@ def establish(rec: Recorder, condition: Condition) -> StepResult:
         return rec.raw(ev.GlucoseReading(rec.now, rec.now, 120))
     if condition == Condition.GLUCOSE_LOW:
         return rec.raw(ev.GlucoseReading(rec.now, rec.now, settings.lgs_threshold_mgdl - 10))
-    rec.tick()
-    rec.tick()
-    return rec.raw(ev.GlucoseReading(rec.now, rec.now, settings.lgs_threshold_mgdl + 5))
+    # LGS_ENDED: the suspension has run its maximum length (recovery by the trend: req/lgs-recovered).
+    rec.surgery(timers={"suspended_ticks": C.lgs_max_ticks})
+    return rec.raw(ev.UserPresent(rec.now))
 
 
 CONDITION_REQUIREMENTS: dict[Condition, tuple[str, ...]] = {
@@ -717,12 +716,40 @@ def suspend_resume() -> Recorder:
 def predictive_suspend() -> Recorder:
     rec = new("req/predictive", "Falling glucose predicted low within 30 min suspends before the low", "SUS-3")
     delivering(rec, quiet(lgs_enabled=True, predictive_suspend_enabled=True))
-    for mgdl in (130, 120, 110):
+    # A fall from 150 to 120 predicts a low but is above the band: no suspension yet (issue 18).
+    for mgdl in (150, 140, 130, 120, 110, 100, 95):
         rec.accept(ev.GlucoseReading(rec.now, rec.now, mgdl))
         rec.tick(5)
-    rec.accept(ev.GlucoseReading(rec.now, rec.now, 100))
+    rec.accept(ev.GlucoseReading(rec.now, rec.now, 90))
     if rec.mode != Mode.LGS_SUSPENDED:
         raise AssertionError(f"{rec.id}: no predictive suspend ({rec.mode.name})")
+    rec.tick(3)
+    return rec
+
+
+@scenario
+def alarm_repeated() -> Recorder:
+    rec = new("req/alarm-repeat", "An unacknowledged alarm repeats, escalating, instead of being raised anew", "ALM-5")
+    rec.requirements += ["ALM-3"]
+    delivering(rec, quiet(lgs_enabled=True))
+    rec.accept(ev.GlucoseReading(rec.now, rec.now, 60))
+    rec.tick(4 * C.alarm_repeat_ticks + 1)
+    rec.accept(ev.AlarmAck(rec.now, AlarmKind.LOW_GLUCOSE_SUSPEND))
+    rec.tick(C.alarm_repeat_ticks + 1)
+    return rec
+
+
+@scenario
+def lgs_recovered() -> Recorder:
+    rec = new("req/lgs-recovered", "A suspension ends early once glucose rises past the resume margin", "SUS-4")
+    rec.requirements += ["SUS-2"]
+    delivering(rec, quiet(lgs_enabled=True, predictive_suspend_enabled=True))
+    rec.accept(ev.GlucoseReading(rec.now, rec.now, 60))
+    for mgdl in (66, 72, 80, 88, 96, 104, 112):
+        rec.tick(5)
+        rec.accept(ev.GlucoseReading(rec.now, rec.now, mgdl))
+    if rec.mode != Mode.DELIVERING:
+        raise AssertionError(f"{rec.id}: suspension did not end by recovery ({rec.mode.name})")
     rec.tick(3)
     return rec
 
