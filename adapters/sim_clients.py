@@ -49,6 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from adapters.manager import PumpManager, PumpManagerResult, ResultKind
+from adapters.manager import PumpManagerStatus as Status
 from adapters.shell import PumpShell
 from adapters.sim_record import PatientRun, SimDisplay
 from adapters.sim_world import MINUTES_PER_DAY, Meal, PatientProfile, calculator_settings, rescue_carbs_g
@@ -235,36 +236,56 @@ class SimUser:
                 self.pending = (minute, meal.counted_g)
                 retry = True
             elif meal.counted_g > 0:
-                self.bolus(self.classic_units(meal.counted_g, status.insulin_on_board_units), status.mode)
+                units, correction = self.classic_units(meal.counted_g, status.insulin_on_board_units)
+                self.bolus(minute, minute, units, correction, status)
         if retry and self.pending is not None:
-            self.calculator_bolus(minute, status.mode)
+            self.calculator_bolus(minute, status)
         if set_check:
             set_age_hours = self.shell.state.reservoir.set_age_ticks / 60
             if set_age_hours >= 48 or status.reservoir_units < 60:
                 self.change_set(first=False)
         return carbs
 
-    def classic_units(self, counted_g: float, iob_units: float) -> float:
-        """The first baseline's own arithmetic (habit ``classic``, see module docstring)."""
+    def classic_units(self, counted_g: float, iob_units: float) -> tuple[float, float]:
+        """The first baseline's own arithmetic (habit ``classic``): (bolus, its correction part less net IOB), in U."""
         profile, history = self.profile, self.controller.history
         correction = 0.0
         if history and history[-1][1] > 150:
             correction = (history[-1][1] - 120) / profile.correction_mgdl_per_unit
-        wanted = counted_g / profile.carb_ratio_g + correction
-        wanted -= net_iob_units(iob_units, profile)
-        return min(max(wanted, 0.0), self.max_bolus_units)
+        net_iob = net_iob_units(iob_units, profile)
+        wanted = counted_g / profile.carb_ratio_g + correction - net_iob
+        return min(max(wanted, 0.0), self.max_bolus_units), max(0.0, correction - net_iob)
 
-    def bolus(self, units: float, mode: Mode) -> None:
-        """Ask the pump for ``units``; in a low-glucose suspension resume first (LGS locks out 30 min, SUS-4)."""
+    def bolus(self, minute: int, meal_minute: int, units: float, correction_units: float, status: Status) -> None:
+        """Ask the pump for ``units``; in a low-glucose suspension resume first (LGS locks out 30 min, SUS-4).
+
+        Every bolus asked for is recorded in ``run.user_boluses`` with what
+        the user saw (``BolusRecord``), for ``adapters.sim_lows``.
+        """
         manager = self.manager
         asked = manager.enact_bolus(units)
-        if asked.reason == Reason.NOT_ALLOWED_IN_MODE and mode == Mode.LGS_SUSPENDED:
+        resumed = asked.reason == Reason.NOT_ALLOWED_IN_MODE and status.mode == Mode.LGS_SUSPENDED
+        if resumed:
             self.run.user_resumes += 1
             manager.resume_delivery()
             asked = manager.enact_bolus(units)
         self.run.count(asked)
+        history = self.controller.history
+        cgm = history[-1][1] if history and minute - history[-1][0] <= 5 else -1.0
+        delivered = asked.kind is not ResultKind.REFUSED
+        self.run.user_boluses.append(
+            (
+                minute,
+                meal_minute,
+                units if delivered else 0.0,
+                cgm,
+                status.insulin_on_board_units,
+                correction_units,
+                resumed,
+            )
+        )
 
-    def calculator_bolus(self, minute: int, mode: Mode) -> None:
+    def calculator_bolus(self, minute: int, status: Status) -> None:
         """Bolus for the pending meal what the pump's calculator recommends now (habit ``calculator``)."""
         assert self.pending is not None
         meal_minute, counted_g = self.pending
@@ -285,7 +306,8 @@ class SimUser:
             refusals[advice.status.name] = refusals.get(advice.status.name, 0) + 1
             return
         if advice.recommended_pulses > 0:
-            self.bolus(advice.recommended_mu / MU_PER_UNIT, mode)
+            correction_units = (advice.correction_mu - advice.iob_applied_mu) / MU_PER_UNIT
+            self.bolus(minute, meal_minute, advice.recommended_mu / MU_PER_UNIT, correction_units, status)
 
     def treat_low(self, minute: int) -> float:
         """The rule of 15 on what the CGM shows (habit ``treat_lows``); returns the carbohydrate eaten now, in g."""

@@ -85,6 +85,10 @@ class PatientRun:
     """Meals the calculator had no recommendation for at the meal (glucose below 70 mg/dL)."""
     missed_boluses: int = 0
     """Deferred meal boluses the user gave up on (an hour after the meal, or at the next meal)."""
+    user_boluses: list[tuple[int, int, float, float, float, float, bool]] = field(default_factory=list)
+    """Every meal bolus the user asked for: (minute, meal minute, U delivered (0: refused), CGM mg/dL the user saw
+    (-1: none), insulin on board U (the kernel's), correction part U less the insulin on board taken from it
+    (signed: a calculator's reverse correction is negative), resumed a low-glucose suspension to give it)."""
     calculator_refusals: dict[str, int] = field(default_factory=dict)
     """Other reasons the calculator gave no recommendation (``CalcStatus``), by name."""
     steps: int = 0
