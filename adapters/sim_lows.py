@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from adapters.sim_record import PatientRun
@@ -82,7 +83,7 @@ def clock(minute: int) -> str:
     return f"d{day + 1} {rest // 60:02d}:{rest % 60:02d}"
 
 
-def episodes(bg_mgdl: list[float]) -> list[tuple[int, int]]:
+def episodes(bg_mgdl: Sequence[float]) -> list[tuple[int, int]]:
     """(first, last) minute of each stretch below 70 mg/dL, merging stretches less than 20 minutes apart."""
     found: list[tuple[int, int]] = []
     for minute, mgdl in enumerate(bg_mgdl):
