@@ -167,7 +167,8 @@ def figures(out: Path, runs: list[PatientRun], report: Any, focus: str | None, p
     days = report.run["days"]
     paths = [summary_figure(report, out / "summary.png")]
     title = (
-        f"AGP, all {len(runs)} patients pooled ({p['patient_days']:g} patient-days, seed {report.run['seed']}):\n"
+        f"AGP, all {len(runs)} patients pooled ({p['patient_days']:g} patient-days, seed {report.run['seed']}, "
+        f"user {report.run.get('user', 'pump')}):\n"
         f"TIR {p['tir_pct']:.1f} %, < 70 {p['below_70_pct']:.2f} %, < 54 {p['below_54_pct']:.2f} %, "
         f"{p['suspensions_per_day']:.2f} suspensions and {p['person_alarms_per_day']:.2f} alarms needing a person "
         "per patient-day"
