@@ -194,7 +194,8 @@ RESCUE_CARBS_ADULT_G = 15.0
 """The "rule of 15" (American Diabetes Association): 15 g of fast carbohydrate for glucose below 70 mg/dL,
 recheck after 15 minutes, repeat while still below 70."""
 RESCUE_CARBS_CHILD_G_PER_KG = 0.3
-"""ISPAD Clinical Practice Consensus Guidelines 2022 (hypoglycemia, Abraham et al.): oral glucose 0.3 g/kg."""
+"""ISPAD Clinical Practice Consensus Guidelines 2022 (hypoglycemia, Abraham et al., doi:10.1111/pedi.13443), as
+quoted by Zucchini et al., Front Endocrinol 2024: oral glucose 0.3 g/kg (docs/simulation.md)."""
 
 
 def rescue_carbs_g(profile: PatientProfile) -> float:
