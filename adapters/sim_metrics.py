@@ -188,6 +188,12 @@ class Summary:
     refusals: int
     user_resumes: int
     set_changes: int
+    rescue_treatments: int
+    """Times the user ate fast carbohydrate for a low (habit ``treat_lows``)."""
+    rescue_carbs_g: float
+    deferred_boluses: int
+    """Meal boluses the calculator deferred (glucose below 70 mg/dL at the meal)."""
+    missed_boluses: int
     alarms_by_kind: dict[str, int] = field(default_factory=dict)
     alarms_by_priority: dict[str, int] = field(default_factory=dict)
     suspensions_ended_by: dict[str, int] = field(default_factory=dict)
@@ -251,6 +257,10 @@ def summarise(run: PatientRun, episodes: list[Suspension] | None = None) -> Summ
         refusals=sum(run.refusals.values()),
         user_resumes=run.user_resumes,
         set_changes=run.set_changes,
+        rescue_treatments=len(run.rescue_carbs),
+        rescue_carbs_g=sum(g for _, g in run.rescue_carbs),
+        deferred_boluses=run.deferred_boluses,
+        missed_boluses=run.missed_boluses,
         alarms_by_kind=by_kind,
         alarms_by_priority=by_priority,
         suspensions_ended_by=ended,
@@ -294,6 +304,10 @@ def population(summaries: list[Summary], episodes: list[Suspension]) -> dict[str
         "person_alarms",
         "stop_delivery_alarms",
         "user_resumes",
+        "rescue_treatments",
+        "rescue_carbs_g",
+        "deferred_boluses",
+        "missed_boluses",
         "basal_units",
         "bolus_units",
     ):

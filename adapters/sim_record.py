@@ -77,6 +77,20 @@ class PatientRun:
     withheld_pulses: int = 0
     set_changes: int = 0
     user_resumes: int = 0
+    user_habits: str = "pump"
+    """The simulated user's habits (``adapters.sim_clients.USER_HABITS``)."""
+    rescue_carbs: list[tuple[int, float]] = field(default_factory=list)
+    """(minute, g): fast carbohydrate the user ate to treat a low (habit ``treat_lows``)."""
+    deferred_boluses: int = 0
+    """Meals the calculator had no recommendation for at the meal (glucose below 70 mg/dL)."""
+    missed_boluses: int = 0
+    """Deferred meal boluses the user gave up on (an hour after the meal, or at the next meal)."""
+    user_boluses: list[tuple[int, int, float, float, float, float, bool]] = field(default_factory=list)
+    """Every meal bolus the user asked for: (minute, meal minute, U delivered (0: refused), CGM mg/dL the user saw
+    (-1: none), insulin on board U (the kernel's), correction part U less the insulin on board taken from it
+    (signed: a calculator's reverse correction is negative), resumed a low-glucose suspension to give it)."""
+    calculator_refusals: dict[str, int] = field(default_factory=dict)
+    """Other reasons the calculator gave no recommendation (``CalcStatus``), by name."""
     steps: int = 0
     timing_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(TIMING_PARTS, 0.0))
     total_s: float = 0.0

@@ -18,6 +18,12 @@ random draw comes from a generator seeded with the run's seed and the
 patient's name, so a patient's meals do not depend on which other patients
 run, nor in which process.
 
+``calculator_settings`` is what the clinician sets in the pump's bolus
+calculator for that patient (the same ``Quest.csv`` carb ratio and
+correction factor, the calculator's default target range 100-120 mg/dL and
+IOB rule), and ``rescue_carbs_g`` how much fast carbohydrate the person eats
+to treat a low (the "rule of 15": 15 g; children 0.3 g/kg, ISPAD 2022).
+
 Units: ``_g`` (carbohydrate), ``_minutes``, ``_units`` (U), ``_mgdl``.
 """
 
@@ -30,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.sim_patient import load_rows
+from kernel.calculator_settings import CalculatorSettings, IobRule, make_calculator_settings
 from kernel.config import PumpConfig
 from kernel.settings import TherapySettings, make_settings
 from kernel.units import MU_PER_UNIT
@@ -153,3 +160,46 @@ def therapy_settings(config: PumpConfig, profile: PatientProfile) -> TherapySett
         remote_bolus_enabled=True,
         controller_enabled=True,
     )
+
+
+CALC_TARGET_LOW_MGDL = 100
+CALC_TARGET_HIGH_MGDL = 120
+"""The calculator's target range for every simulated patient (``make_calculator_settings``'s defaults)."""
+
+
+def calculator_settings(config: PumpConfig, profile: PatientProfile) -> CalculatorSettings:
+    """The bolus-calculator settings a clinician would program for this patient (CALC-1..4).
+
+    Carb ratio and correction factor are the patient's ``Quest.csv`` values
+    (the ones the user's own arithmetic used), in the calculator's units
+    (tenths of a gram per unit, whole mg/dL per unit, clamped to the
+    calculator's ranges); target 100-120 mg/dL; below 70 mg/dL no
+    recommendation; one pulse increment; IOB reduces the correction only
+    (``CORRECTION_ONLY``, the Medtronic Bolus Wizard rule and the default).
+    """
+    ratio_dg_per_u = min(1500, max(10, round(profile.carb_ratio_g * 10)))
+    isf_mgdl = min(400, max(1, round(profile.correction_mgdl_per_unit)))
+    return make_calculator_settings(
+        config,
+        carb_ratio_dg_per_u=((0, ratio_dg_per_u),),
+        sensitivity_mgdl=((0, isf_mgdl),),
+        target_low_mgdl=((0, CALC_TARGET_LOW_MGDL),),
+        target_high_mgdl=((0, CALC_TARGET_HIGH_MGDL),),
+        min_calc_glucose_mgdl=70,
+        iob_rule=IobRule.CORRECTION_ONLY,
+    )
+
+
+RESCUE_CARBS_ADULT_G = 15.0
+"""The "rule of 15" (American Diabetes Association): 15 g of fast carbohydrate for glucose below 70 mg/dL,
+recheck after 15 minutes, repeat while still below 70."""
+RESCUE_CARBS_CHILD_G_PER_KG = 0.3
+"""ISPAD Clinical Practice Consensus Guidelines 2022 (hypoglycemia, Abraham et al., doi:10.1111/pedi.13443), as
+quoted by Zucchini et al., Front Endocrinol 2024: oral glucose 0.3 g/kg (docs/simulation.md)."""
+
+
+def rescue_carbs_g(profile: PatientProfile) -> float:
+    """Fast carbohydrate eaten to treat one low: 15 g; a child 0.3 g/kg, whole grams, at most 15 g."""
+    if profile.name.startswith("child"):
+        return float(min(RESCUE_CARBS_ADULT_G, round(RESCUE_CARBS_CHILD_G_PER_KG * profile.body_weight_kg)))
+    return RESCUE_CARBS_ADULT_G

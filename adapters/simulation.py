@@ -17,7 +17,9 @@ One simulated minute is one kernel tick:
    samples go through ``CgmInput`` into the kernel, and the controller
    observes them;
 2. the simulated user acts (``adapters.sim_clients.SimUser``: alarms, meals
-   and boluses, set changes);
+   and boluses, rescue carbohydrate for lows, set changes; its ``habits``
+   are ``pump`` by default: doses with the pump's bolus calculator and
+   treats lows by the rule of 15);
 3. every 5 minutes the controller acts (``LoopController``: temp basals);
 4. ``PumpShell.tick`` advances the kernel; its therapy ``Deliver`` goes to a
    ``SimulatedMotor``; the pulses the motor *displaced* in that minute are the
@@ -58,7 +60,7 @@ from adapters.manager import PumpManager
 from adapters.motor import SimulatedMotor
 from adapters.sensor import CgmInput, CgmSample
 from adapters.shell import PumpShell
-from adapters.sim_clients import LoopController, SimUser, net_iob_units
+from adapters.sim_clients import USER_HABITS, LoopController, SimUser, net_iob_units
 from adapters.sim_patient import cgm_seed, make_cgm, make_patient
 from adapters.sim_record import PENDING, TIMING_PARTS, Laps, PatientRun, SimDisplay
 from adapters.sim_world import (
@@ -83,6 +85,7 @@ __all__ = [
     "MINUTES_PER_DAY",
     "PATIENTS",
     "TIMING_PARTS",
+    "USER_HABITS",
     "LoopController",
     "Meal",
     "MealScenario",
@@ -111,8 +114,12 @@ def simulate_patient(
     config: PumpConfig = DEFAULT_CONFIG,
     dropout_chance: float = 0.005,
     sensor: str = "Dexcom",
+    habits: str = "pump",
 ) -> PatientRun:
-    """Run one patient in closed loop for ``days`` (or ``minutes``, if given); see module docstring."""
+    """Run one patient in closed loop for ``days`` (or ``minutes``, if given); see module docstring.
+
+    ``habits`` names the simulated user's habits (``USER_HABITS``: ``pump``, ``classic``, ...).
+    """
     total_minutes = days * MINUTES_PER_DAY if minutes is None else minutes
     run = PatientRun(
         name,
@@ -123,6 +130,7 @@ def simulate_patient(
         lgs_threshold_mgdl=LGS_THRESHOLD_MGDL,
         glucose_min_mgdl=config.glucose_min_mgdl,
         glucose_max_age_ticks=config.glucose_max_age_ticks,
+        user_habits=habits,
     )
     laps = Laps(run)
     patient_module: Any = importlib.import_module("simglucose.patient.t1dpatient")
@@ -143,7 +151,7 @@ def simulate_patient(
     settings = therapy_settings(config, profile)
     cgm_input = CgmInput(config, sample_period_s=period * 60)
     controller = LoopController(profile, settings.max_basal_pph * config.pulse_mu / MU_PER_UNIT)
-    user = SimUser(run, manager, settings, profile, controller, run.meals, display)
+    user = SimUser(run, manager, settings, profile, controller, run.meals, display, USER_HABITS[habits])
     user.change_set(first=True)
     pulse_mu = config.pulse_mu
     executions = motor.executions
@@ -209,6 +217,7 @@ class PatientTask:
     minutes: int
     scenario: str = "random"
     seed: int = 1
+    user: str = "pump"
 
 
 def run_task(task: PatientTask) -> PatientRun:
@@ -216,4 +225,6 @@ def run_task(task: PatientTask) -> PatientRun:
     os.environ.setdefault("MPLBACKEND", "Agg")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=UserWarning)
-    return simulate_patient(task.patient, minutes=task.minutes, scenario=task.scenario, seed=task.seed)
+    return simulate_patient(
+        task.patient, minutes=task.minutes, scenario=task.scenario, seed=task.seed, habits=task.user
+    )

@@ -85,7 +85,8 @@ def summary_figure(report: Report, path: Path) -> Path:
     r = report.run
     fig.suptitle(
         f"pumpkernel closed loop against the anchors of issue 18\n{len(s)} patients x {r['days']:g} days "
-        f"({p['patient_days']:g} patient-days), meals {r['scenario']}, seed {r['seed']}, CGM with noise; "
+        f"({p['patient_days']:g} patient-days), meals {r['scenario']}, seed {r['seed']}, user {r.get('user', 'pump')}, "
+        "CGM with noise; "
         "true glucose; dots: one per patient",
         fontsize=12,
         y=0.96,

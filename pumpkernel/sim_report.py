@@ -126,7 +126,8 @@ def print_report(console: Any, report: Report) -> None:
     r = report.run
     title = (
         f"pumpkernel closed loop: {len(report.summaries)} patients x {r['days']:g} day(s), "
-        f"scenario {r['scenario']}, seed {r['seed']}, CGM {r['sensor']} with noise (per patient-day unless a %)"
+        f"scenario {r['scenario']}, seed {r['seed']}, user {r.get('user', 'pump')}, CGM {r['sensor']} with noise "
+        "(per patient-day unless a %)"
     )
     t = Table(title=title, title_justify="left")
     heads = ("patient", "TIR %", "<70 %", "<54 %", ">180 %", ">250 %", "CV %", "LGS/d", "thr/pred", "false")
@@ -208,6 +209,13 @@ def print_report(console: Any, report: Report) -> None:
             f"{per_day * days:.0f}",
         )
     console.print(k)
+    console.print(
+        f"the simulated user ({report.run.get('user', 'pump')}): rescue carbohydrate for lows "
+        f"{_fmt(p.get('rescue_treatments_per_day', 0.0), 2)} times and {_fmt(p.get('rescue_carbs_g_per_day', 0.0))} g "
+        f"per patient-day; meal boluses deferred (glucose below 70) {_fmt(p.get('deferred_boluses_per_day', 0.0), 2)}, "
+        f"given up {_fmt(p.get('missed_boluses_per_day', 0.0), 2)}; suspensions resumed to bolus "
+        f"{_fmt(p.get('user_resumes_per_day', 0.0), 2)} per patient-day"
+    )
     if report.timing:
         print_timing(console, report.timing)
 

@@ -35,6 +35,7 @@ from adapters.simulation import (
     MINUTES_PER_DAY,
     PATIENTS,
     TIMING_PARTS,
+    USER_HABITS,
     PatientRun,
     PatientTask,
     run_task,
@@ -56,6 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hours", type=int, default=None, help="hours per patient instead of --days (short runs)")
     parser.add_argument("--scenario", choices=MEAL_SCENARIOS, default="random", help="meal scenario (default random)")
     parser.add_argument("--seed", type=int, default=1, help="seed for meals, sensor noise and dropouts (default 1)")
+    parser.add_argument(
+        "--user",
+        choices=tuple(USER_HABITS),
+        default="pump",
+        help="the simulated user's habits: pump (bolus calculator, treats lows; default), classic (neither), "
+        "calculator, treat-lows (docs/simulation.md)",
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="local worker processes (1: serial)")
     parser.add_argument("--dask", default=None, metavar="ADDRESS", help="a Dask scheduler (tcp://host:8786) to run on")
     parser.add_argument("--out", type=Path, default=Path("out/simulate"), help="output directory")
@@ -89,7 +97,7 @@ def choose_patients(spec: str) -> list[str]:
 def simulate_all(args: argparse.Namespace, on_done: Any = None) -> list[PatientRun]:
     """Every chosen patient's run, in the order chosen (see module docstring)."""
     minutes = args.hours * 60 if args.hours is not None else args.days * MINUTES_PER_DAY
-    tasks = [PatientTask(name, minutes, args.scenario, args.seed) for name in choose_patients(args.patients)]
+    tasks = [PatientTask(name, minutes, args.scenario, args.seed, args.user) for name in choose_patients(args.patients)]
     return fan_out(run_task, tasks, processes=args.jobs, dask_address=args.dask, on_done=on_done)
 
 
@@ -109,9 +117,10 @@ def measure(args: argparse.Namespace, runs: list[PatientRun]) -> Any:
         "minutes": minutes,
         "scenario": args.scenario,
         "seed": args.seed,
+        "user": args.user,
         "sensor": f"{SENSOR} (simglucose, noise seeded per patient)",
         "command": f"pumpkernel simulate --patients {args.patients} --{unit} {length} "
-        f"--scenario {args.scenario} --seed {args.seed}",
+        f"--scenario {args.scenario} --seed {args.seed} --user {args.user}",
         "processes": args.jobs,
         "dask": args.dask,
     }
@@ -158,7 +167,8 @@ def figures(out: Path, runs: list[PatientRun], report: Any, focus: str | None, p
     days = report.run["days"]
     paths = [summary_figure(report, out / "summary.png")]
     title = (
-        f"AGP, all {len(runs)} patients pooled ({p['patient_days']:g} patient-days, seed {report.run['seed']}):\n"
+        f"AGP, all {len(runs)} patients pooled ({p['patient_days']:g} patient-days, seed {report.run['seed']}, "
+        f"user {report.run.get('user', 'pump')}):\n"
         f"TIR {p['tir_pct']:.1f} %, < 70 {p['below_70_pct']:.2f} %, < 54 {p['below_54_pct']:.2f} %, "
         f"{p['suspensions_per_day']:.2f} suspensions and {p['person_alarms_per_day']:.2f} alarms needing a person "
         "per patient-day"

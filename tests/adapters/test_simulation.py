@@ -60,7 +60,10 @@ def test_pumpkernel_simulate_writes_report_and_figures(tmp_path: Path) -> None:
     assert "LOW_GLUCOSE_SUSPEND,MEDIUM" in (tmp_path / "alarms.csv").read_text()
     data = json.loads((tmp_path / "summary.json").read_text())
     assert data["run"]["seed"] == 2 and data["run"]["scenario"] == "random" and data["run"]["minutes"] == 240
-    assert data["run"]["command"] == "pumpkernel simulate --patients child#001 --hours 4 --scenario random --seed 2"
+    assert (
+        data["run"]["command"]
+        == "pumpkernel simulate --patients child#001 --hours 4 --scenario random --seed 2 --user pump"
+    )
     assert {a["figure"] for a in data["anchors"]} >= {"low-glucose suspensions per patient-day"}
     assert set(data["timing"]["parts_s"]) >= {"kernel", "patient_model", "controller", "adapters"}
 
