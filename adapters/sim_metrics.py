@@ -37,7 +37,9 @@ alarm requires immediate and a medium-priority one prompt operator response,
 while a low-priority one asks for awareness; in this kernel every high alarm
 also stops delivery until a person acknowledges it (ALM-1), which is counted
 apart (``stop_delivery_alarms``).  Alarms the shell raises itself
-(``ShellAlarm``, all high) are added to both.
+(``ShellAlarm``, all high) are added to both.  An alarm left unacknowledged is
+repeated by the kernel (``Alarm.repeat`` > 0, ALM-5); a repetition is counted
+apart (``alarm_repeats``), never as a new alarm.
 
 Units: ``_mgdl``, ``_pct``, ``_minutes``, ``_units``.
 """
@@ -183,6 +185,8 @@ class Summary:
     alarms: int
     person_alarms: int
     stop_delivery_alarms: int
+    alarm_repeats: int
+    """Repetitions of unacknowledged alarms (signals of an alarm already counted, ALM-5)."""
     limit_hits: int
     limit_detail: str
     refusals: int
@@ -252,6 +256,7 @@ def summarise(run: PatientRun, episodes: list[Suspension] | None = None) -> Summ
         alarms=len(run.alarms) + shell_alarms,
         person_alarms=person,
         stop_delivery_alarms=stop,
+        alarm_repeats=run.alarm_repeats,
         limit_hits=sum(limit.values()) + by_kind.get(AlarmKind.LIMIT_REACHED.name, 0),
         limit_detail=", ".join(f"{name} {count}" for name, count in sorted(limit.items())),
         refusals=sum(run.refusals.values()),
@@ -303,6 +308,7 @@ def population(summaries: list[Summary], episodes: list[Suspension]) -> dict[str
         "alarms",
         "person_alarms",
         "stop_delivery_alarms",
+        "alarm_repeats",
         "user_resumes",
         "rescue_treatments",
         "rescue_carbs_g",

@@ -69,7 +69,9 @@ class PatientRun:
     lgs_ends: list[tuple[int, int]] = field(default_factory=list)
     """(tick, ``LgsEnd``)."""
     alarms: list[tuple[int, int, int]] = field(default_factory=list)
-    """(tick, ``AlarmKind``, ``Priority``)."""
+    """(tick, ``AlarmKind``, ``Priority``) of every newly raised alarm."""
+    alarm_repeats: int = 0
+    """Repetitions of alarms left unacknowledged (``Alarm.repeat`` > 0, ALM-5): signals, not new alarms."""
     meals: list[Meal] = field(default_factory=list)
     refusals: dict[str, int] = field(default_factory=dict)
     notices: dict[str, int] = field(default_factory=dict)
@@ -124,8 +126,11 @@ class SimDisplay:
         """Alarm kinds announced that the user has not yet seen acknowledged (``SimUser``)."""
 
     def alarm(self, tick: int, alarm: Alarm, repeated: bool) -> None:
-        self.run.alarms.append((tick, int(alarm.kind), int(alarm.priority)))
         self.heard.add(int(alarm.kind))
+        if alarm.repeat > 0:
+            self.run.alarm_repeats += 1
+            return
+        self.run.alarms.append((tick, int(alarm.kind), int(alarm.priority)))
 
     def notice(self, tick: int, notice: Notice) -> None:
         run = self.run

@@ -180,7 +180,7 @@ def test_clinical_rule(rule: ConfigRule) -> None:
 @pytest.mark.parametrize("change", LGS_TREND_BREAKS, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
 def test_every_trend_and_resume_clause_is_checked(change: dict[str, int]) -> None:
     """SUS-3, SUS-4: each new suspension parameter out of its range is refused by name."""
-    assert config_problems(DEFAULT_CONFIG._replace(**change)) == (R.LGS_TREND_INVALID,)
+    assert config_problems(evolve(DEFAULT_CONFIG, **change)) == (R.LGS_TREND_INVALID,)
 
 
 def test_controller_temp_longer_than_30_minutes_is_a_structural_error() -> None:
