@@ -18,8 +18,9 @@ basal really resumes (SUS-4).
 
 ``alarm_conditions`` says, for each alarm kind, whether its condition holds in
 a state.  A low-glucose suspension alarms (LOW_GLUCOSE_SUSPEND) only while a
-fresh valid reading is at or below the threshold: then a person must treat
-the low.  A predictive suspension before any measured low is the pump
+fresh valid reading at or below the threshold confirms a low (the sensor's
+LOW, or a second reading in a row at or below the threshold): then a person
+must treat it.  A predictive suspension before any measured low is the pump
 protecting on its own; it is shown as a mode change (an information signal),
 not an alarm that asks a person to act (ALM-5, issue 18).  ``kernel.core``
 feeds the conditions to the alarm machine after every step.
@@ -173,8 +174,13 @@ def _sensing_lost(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
 
 
 def _measured_low(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
-    """A fresh valid reading is at or below the low-glucose threshold: a person should treat the low (ALM-5)."""
-    return logic.both(reading_fresh(c, s, logic), s.glucose.mgdl <= s.settings.lgs_threshold_mgdl)
+    """A person should treat a low now (ALM-5): a fresh valid reading at or below the threshold that is the
+    sensor's own LOW or follows a valid reading also at or below it (one reading of alarm-condition delay,
+    so that a single noisy reading does not call a person; the suspension itself does not wait)."""
+    g = s.glucose
+    threshold = s.settings.lgs_threshold_mgdl
+    confirmed = logic.either(g.edge == -1, logic.both(g.older_valid[0], g.older_mgdl[0] <= threshold))
+    return logic.all(reading_fresh(c, s, logic), g.mgdl <= threshold, confirmed)
 
 
 def alarm_conditions(c: PumpConfig, s: PumpState, limit_hit: bool, logic: Logic) -> tuple[bool, ...]:

@@ -24,8 +24,17 @@ the settings valid, the reservoir within capacity, the dose windows within
 their limits, the phases and the time of day in range) and such a record is
 ``Corrupt`` as well.
 
-Requirements served: PER-1, PER-3 (detection), ALM-3 (alarms are part of the
-record).
+A record of an earlier version is read forward, never thrown away: losing it
+would send the shell to recovery and forget the dose history (PER-4).
+Version 1 (before the four-reading glucose trend and alarm repetition) held
+one previous glucose reading and no repetition timers; ``_from_version_1``
+puts that reading first among the older ones (the others unknown), starts
+the repetition timers at 0 (nothing repeated yet), and gives the
+configuration the new parameters' documented defaults
+(``V1_CONFIG_DEFAULTS``).  Everything else is read and checked as usual.
+
+Requirements served: PER-1, PER-3 (detection), PER-4 (upgrade keeps the
+history), ALM-3 (alarms are part of the record).
 """
 
 from __future__ import annotations
@@ -48,7 +57,18 @@ from kernel.state import PumpState, initial_state
 from kernel.units import ACC_UNITS_PER_PULSE, IOB_BUCKET_TICKS, TICKS_PER_DAY
 
 FORMAT = b"PUMPKERNEL-RECORD"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Versions ``decode`` reads: the current one, and version 1 read forward."""
+
+V1_CONFIG_DEFAULTS: dict[str, int] = {
+    "lgs_predict_band_mgdl": 20,
+    "lgs_trend_span_min_ticks": 9,
+    "lgs_min_ticks": 30,
+    "lgs_resume_margin_mgdl": 20,
+    "alarm_repeat_ticks": 15,
+}
+"""The configuration fields added after version 1, with the documented defaults (docs/configuration.md)."""
 
 
 @dataclass(frozen=True)
@@ -149,15 +169,18 @@ def _decode(record: object) -> Decoded | Corrupt:
     parts = header.split(b" ")
     if not newline or len(parts) != 3 or parts[0] != FORMAT:
         raise _Invalid("not a pumpkernel record")
-    if parts[1] != str(VERSION).encode("ascii"):
+    version = next((v for v in READABLE_VERSIONS if parts[1] == str(v).encode("ascii")), None)
+    if version is None:
         raise _Invalid(f"unknown record version {parts[1]!r}")
     if hashlib.sha256(body).hexdigest().encode("ascii") != parts[2]:
         raise _Invalid("checksum mismatch")
     data = json.loads(body.decode("ascii"))
     if type(data) is not dict or sorted(data) != ["config", "state", "version"]:
         raise _Invalid("malformed record body")
-    if type(data["version"]) is not int or data["version"] != VERSION:
+    if type(data["version"]) is not int or data["version"] != version:
         raise _Invalid("malformed record body")
+    if version == 1:
+        data = _from_version_1(data)
     template_config = PumpConfig._make(False if name in CONFIG_BOOL_FIELDS else 0 for name in PumpConfig._fields)
     config = _rebuild(template_config, data["config"], "config")
     if config_problems(config, clinical=False):
@@ -169,6 +192,24 @@ def _decode(record: object) -> Decoded | Corrupt:
     if problems:
         raise _Invalid("implausible values: " + ", ".join(problems))
     return Decoded(config=config, state=state)
+
+
+def _from_version_1(data: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 body in the current shape (see module docstring); malformed parts are left for the checks."""
+    config, state = data["config"], data["state"]
+    if type(config) is not dict or type(state) is not dict:
+        return data
+    config = {**V1_CONFIG_DEFAULTS, **config}
+    glucose, timers = state.get("glucose"), state.get("timers")
+    if type(glucose) is dict and type(timers) is dict:
+        old = {name: glucose.pop(f"prev_{name}", None) for name in ("mgdl", "measured_tick", "valid", "edge")}
+        glucose["older_mgdl"] = [old["mgdl"], 0, 0]
+        glucose["older_ticks"] = [old["measured_tick"], 0, 0]
+        glucose["older_valid"] = [old["valid"], False, False]
+        glucose["older_edge"] = [old["edge"], 0, 0]
+        timers.setdefault("alarm_repeat_countdown_ticks", 0)
+        timers.setdefault("alarm_repeats", 0)
+    return {"config": config, "state": state, "version": VERSION}
 
 
 def _negative_fields(value: Any, path: str) -> list[str]:

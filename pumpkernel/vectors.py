@@ -733,6 +733,8 @@ def alarm_repeated() -> Recorder:
     rec.requirements += ["ALM-3"]
     delivering(rec, quiet(lgs_enabled=True))
     rec.accept(ev.GlucoseReading(rec.now, rec.now, 60))
+    rec.tick()
+    rec.accept(ev.GlucoseReading(rec.now, rec.now, 60))
     rec.tick(4 * C.alarm_repeat_ticks + 1)
     rec.accept(ev.AlarmAck(rec.now, AlarmKind.LOW_GLUCOSE_SUSPEND))
     rec.tick(C.alarm_repeat_ticks + 1)

@@ -251,7 +251,9 @@ def pump_in_mode(mode: Mode) -> Pump:
         pump.accept(ev.Suspend(pump.now))
     elif mode == Mode.LGS_SUSPENDED:
         pump.tick()
-        pump.accept(ev.GlucoseReading(pump.now, pump.now, 60))
+        pump.accept(ev.GlucoseReading(pump.now, pump.now, 60))  # suspends
+        pump.tick()
+        pump.accept(ev.GlucoseReading(pump.now, pump.now, 60))  # confirms the low: the alarm (ALM-5)
     elif mode == Mode.OCCLUDED:
         pump.auto_confirm = False
         while pump.mode == Mode.DELIVERING:

@@ -156,7 +156,9 @@ def test_a_new_alarm_goes_out_new_and_the_escalation_goes_on() -> None:
     pump = RAISE[AlarmKind.SENSOR_UNAVAILABLE]()
     pump.ticks(C.alarm_repeat_ticks)
     assert pump.state.timers.alarm_repeats == 1
-    result = pump.glucose(60)  # a measured low: the suspension's alarm is new
+    pump.glucose(60)  # suspends
+    pump.tick()
+    result = pump.glucose(60)  # a confirmed low: the suspension's alarm is new
     assert [(a.kind, a.repeat) for a in result.commands if isinstance(a, Alarm)] == [(AlarmKind.LOW_GLUCOSE_SUSPEND, 0)]
     assert pump.state.timers.alarm_repeats == 1
     assert pump.state.timers.alarm_repeat_countdown_ticks == C.alarm_repeat_ticks

@@ -365,7 +365,7 @@ def test_record_problem_names_each_kind_of_corruption() -> None:
     cases = {
         RecordProblem.NOT_BYTES: "record",
         RecordProblem.NOT_A_RECORD: b"hello\nworld",
-        RecordProblem.UNKNOWN_VERSION: record.replace(b" 1 ", b" 2 ", 1),
+        RecordProblem.UNKNOWN_VERSION: record.replace(b" 2 ", b" 3 ", 1),
         RecordProblem.CHECKSUM_MISMATCH: record[:-2] + b"0}",
         RecordProblem.MALFORMED: _reseal(b"{not json"),
         RecordProblem.CONFIG_INVALID: _edited(record, lambda d: d["config"].update(reservoir_capacity_pulses=0)),

@@ -26,15 +26,15 @@ import pytest
 
 from kernel import events as ev
 from kernel.alarms import AlarmKind, AlarmStatus
-from kernel.config import make_config
+from kernel.config import PumpConfig, make_config
 from kernel.events import TempKind
 from kernel.log import LOG_CAPACITY
 from kernel.modes import Mode
-from kernel.record import FORMAT, VERSION, Corrupt, Decoded, decode, encode
+from kernel.record import FORMAT, V1_CONFIG_DEFAULTS, VERSION, Corrupt, Decoded, decode, encode
 from kernel.state import PumpState, initial_state
 from kernel.step import step
 from kernel.units import ALLOWED_PULSE_MU
-from tests.helpers import C, Pump, delivering_pump, pump_in_mode, quiet_settings
+from tests.helpers import C, Pump, delivering_pump, flat_settings, pump_in_mode, quiet_settings
 
 
 def _round_trip(config: Any, state: PumpState) -> Decoded:
@@ -154,11 +154,11 @@ def test_not_bytes(thing: object) -> None:
         b"\n",
         HEADER,
         BODY,
-        b"PUMPKERNEL-RECORD 1\n" + BODY,
-        b"PUMPKERNEL-RECORD 1 " + HEADER.split(b" ")[2] + b" extra\n" + BODY,
+        b"PUMPKERNEL-RECORD 2\n" + BODY,
+        b"PUMPKERNEL-RECORD 2 " + HEADER.split(b" ")[2] + b" extra\n" + BODY,
         HEADER.replace(b"PUMPKERNEL-RECORD", b"PUMPKERNEL-RECORX") + b"\n" + BODY,
-        HEADER.replace(b" 1 ", b" 2 ") + b"\n" + BODY,
-        HEADER.replace(b" 1 ", b" 01 ") + b"\n" + BODY,
+        HEADER.replace(b" 2 ", b" 3 ") + b"\n" + BODY,
+        HEADER.replace(b" 2 ", b" 02 ") + b"\n" + BODY,
         HEADER.upper() + b"\n" + BODY,
         GOOD + b" ",
         GOOD + b"\n",
@@ -172,8 +172,8 @@ def test_not_bytes(thing: object) -> None:
         "no-checksum",
         "four-fields",
         "format-name",
-        "version-2",
-        "version-01",
+        "version-3",
+        "version-02",
         "upper-case-checksum",
         "trailing-space",
         "trailing-newline",
@@ -235,10 +235,11 @@ def _too_many_log_entries(data: dict[str, Any]) -> None:
 
 
 EDITS: dict[str, Callable[[dict[str, Any]], object]] = {
-    "version-2": _set(["version"], 2),
+    "version-3": _set(["version"], 3),
+    "version-1-in-a-version-2-record": _set(["version"], 1),
     "version-true": _set(["version"], True),
-    "version-float": _set(["version"], 1.0),
-    "version-string": _set(["version"], "1"),
+    "version-float": _set(["version"], 2.0),
+    "version-string": _set(["version"], "2"),
     "no-version": _delete(["version"]),
     "extra-top-key": _set(["extra"], 1),
     "no-state": _delete(["state"]),
@@ -287,8 +288,8 @@ def test_malformed_body_with_a_valid_checksum(name: str) -> None:
         b"1",
         b'"record"',
         b"NaN",
-        BODY.replace(b'"version":1', b'"version":NaN'),
-        BODY.replace(b'"version":1', b'"version":1e0'),
+        BODY.replace(b'"version":2', b'"version":NaN'),
+        BODY.replace(b'"version":2', b'"version":2e0'),
         b"[" * 100_000 + b"]" * 100_000,
         BODY.replace(b"{", b"{\xff", 1),
         BODY.replace(b"{", "{\u00e9".encode(), 1),
@@ -394,3 +395,39 @@ def test_every_state_of_a_long_random_run_is_plausible() -> None:
         assert implausible(C, pump.state) == (), pump.state
         if pump.now % 25 == 0:
             assert isinstance(decode(encode(C, pump.state)), Decoded)
+
+
+def _as_version_1(config: PumpConfig, state: PumpState) -> bytes:
+    """The record version 1 wrote for ``state`` (one previous glucose reading, no repetition timers)."""
+    data = json.loads(encode(config, state).partition(b"\n")[2])
+    for name in V1_CONFIG_DEFAULTS:
+        del data["config"][name]
+    glucose = data["state"]["glucose"]
+    for name, older in (("mgdl", "older_mgdl"), ("measured_tick", "older_ticks"), ("valid", "older_valid")):
+        glucose[f"prev_{name}"] = glucose.pop(older)[0]
+    glucose["prev_edge"] = glucose.pop("older_edge")[0]
+    del data["state"]["timers"]["alarm_repeat_countdown_ticks"], data["state"]["timers"]["alarm_repeats"]
+    data["version"] = 1
+    body = json.dumps(data, sort_keys=True, separators=(",", ":")).encode("ascii")
+    return FORMAT + b" 1 " + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+
+
+def test_a_version_1_record_is_read_forward_with_its_history() -> None:
+    """PER-1, PER-4: a record written before the four-reading trend keeps its dose history, alarms and glucose
+    readings (the previous reading becomes the first older one); nothing sends the pump to recovery."""
+    pump = delivering_pump(flat_settings(60 * C.pulse_mu, lgs_enabled=True))
+    pump.bolus(40)
+    pump.ticks(10)
+    pump.glucose(120)
+    pump.ticks(5)
+    pump.glucose(110)
+    state = pump.state
+    decoded = decode(_as_version_1(C, state))
+    assert isinstance(decoded, Decoded), decoded
+    assert decoded.config == C
+    g = decoded.state.glucose
+    assert (g.mgdl, g.older_mgdl, g.older_valid) == (110, (120, 0, 0), (True, False, False))
+    assert decoded.state.windows == state.windows and decoded.state.totals == state.totals
+    repetition_unknown = state.timers._replace(alarm_repeat_countdown_ticks=0, alarm_repeats=0)
+    assert decoded.state.timers == repetition_unknown  # repetition starts afresh (an alarm may repeat early)
+    assert decoded.state._replace(glucose=state.glucose, timers=state.timers) == state

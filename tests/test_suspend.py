@@ -98,15 +98,33 @@ def test_suspend_from_automatic_suspension_becomes_manual() -> None:
 
 
 def test_reading_at_the_threshold_suspends() -> None:
-    """SUS-2: a valid reading at (not only below) the threshold suspends at once, with its alarm."""
+    """SUS-2: a valid reading at (not only below) the threshold suspends at once; the alarm asking a person to
+    treat the low comes with the next reading at or below the threshold (one reading of alarm-condition
+    delay against sensor noise, ALM-5), or at once on the sensor's own LOW."""
     pump = _lgs_pump()
     pump.glucose(THRESHOLD + 1)
     assert pump.mode == Mode.DELIVERING
     pump.tick()
     result = pump.glucose(THRESHOLD)
     assert pump.mode == Mode.LGS_SUSPENDED
+    assert announced(result) == []
+    assert sum(per_tick(pump.ticks(5))) == 0
+    result = pump.glucose(THRESHOLD)
     assert AlarmKind.LOW_GLUCOSE_SUSPEND in announced(result)
-    assert sum(per_tick(pump.ticks(10))) == 0
+    pump = _lgs_pump()
+    result = pump.glucose(0, status=GlucoseStatus.LOW)
+    assert pump.mode == Mode.LGS_SUSPENDED
+    assert AlarmKind.LOW_GLUCOSE_SUSPEND in announced(result)
+
+
+def test_one_low_reading_between_normal_ones_does_not_alarm() -> None:
+    """ALM-5: a single reading at the threshold suspends (SUS-2) but, followed by a normal one, calls no person."""
+    pump = _lgs_pump()
+    pump.glucose(THRESHOLD)
+    pump.ticks(5)
+    result = pump.glucose(THRESHOLD + 15)
+    assert announced(result) == []
+    assert pump.state.alarms[AlarmKind.LOW_GLUCOSE_SUSPEND] == AlarmStatus.CLEAR
 
 
 def test_low_glucose_suspend_stops_an_extended_bolus() -> None:
@@ -218,7 +236,9 @@ def test_a_measured_low_during_a_predictive_suspension_alarms() -> None:
     pump.readings([105, 100, 95, 90])
     assert pump.state.alarms[AlarmKind.LOW_GLUCOSE_SUSPEND] == AlarmStatus.CLEAR
     pump.ticks(5)
-    result = pump.glucose(THRESHOLD)
+    assert announced(pump.glucose(THRESHOLD)) == []
+    pump.ticks(5)
+    result = pump.glucose(THRESHOLD - 2)
     assert AlarmKind.LOW_GLUCOSE_SUSPEND in announced(result)
 
 
@@ -302,6 +322,8 @@ def test_manual_resume_locks_automatic_suspension_out_for_30_minutes() -> None:
     """SUS-4: after the user resumes, low readings do not suspend for 30 minutes; then they do."""
     pump = _lgs_pump()
     pump.glucose(THRESHOLD - 5)
+    pump.tick()
+    pump.glucose(THRESHOLD - 5)
     pump.accept(ev.AlarmAck(pump.now, AlarmKind.LOW_GLUCOSE_SUSPEND))
     pump.accept(ev.Resume(pump.now))
     assert pump.mode == Mode.DELIVERING
@@ -317,7 +339,7 @@ def test_manual_resume_locks_automatic_suspension_out_for_30_minutes() -> None:
 def test_resume_from_automatic_suspension_needs_high_alarms_acknowledged() -> None:
     """SUS-1, ALM-1: the low-glucose alarm is medium priority and does not block a resume."""
     pump = _lgs_pump()
-    pump.glucose(THRESHOLD - 5)
+    pump.glucose(0, status=GlucoseStatus.LOW)
     assert pump.state.alarms[AlarmKind.LOW_GLUCOSE_SUSPEND] == AlarmStatus.ACTIVE
     pump.accept(ev.Resume(pump.now))
 
