@@ -26,7 +26,9 @@ withheld by a rolling limit) rather than a level.  Acknowledging moves
 An alarm that waits for acknowledgement is not raised again as a new alarm:
 it is *repeated*, escalating (``repeat_unacknowledged``).  Every
 ``alarm_repeat_ticks`` minutes (counted by the tick) every ``ACTIVE`` alarm
-is announced again, and the ``Alarm`` command carries the repetition count
+that needs a person to act (high and medium priority, ``REPEATED``) is
+announced again; a low-priority alert asks for awareness only and is shown
+once, staying until acknowledged (ALM-3) without repetition, and the ``Alarm`` command carries the repetition count
 (1, 2, then ``ALARM_REPEATS_MAX`` for good) so that the shell can make the
 signal louder each time (IEC 60601-1-8 allows an unacknowledged alarm signal
 to escalate).  The count measures how long the pump has been left
@@ -176,6 +178,12 @@ _HIGH_SLICE = slice(0, len(HIGH_ALARMS))
 if tuple(HIGH_ALARMS) != tuple(AlarmKind)[_HIGH_SLICE]:  # pragma: no cover - a table edit that breaks the layout
     raise ImportError("the high-priority alarm kinds must be the first kinds of AlarmKind")
 
+REPEATED: tuple[AlarmKind, ...] = tuple(kind for kind in AlarmKind if PRIORITY[kind] != Priority.LOW)
+"""Alarms repeated while unacknowledged: those that need a person to act (high and medium; ALM-5)."""
+_REPEATED_SLICE = slice(0, len(REPEATED))
+if tuple(REPEATED) != tuple(AlarmKind)[_REPEATED_SLICE]:  # pragma: no cover - a table edit that breaks the layout
+    raise ImportError("the high- and medium-priority alarm kinds must come before the low ones in AlarmKind")
+
 
 def high_alarm_active(statuses: tuple[int, ...], logic: Logic) -> bool:
     """True while any high-priority alarm waits for acknowledgement (ALM-1).
@@ -205,21 +213,23 @@ def repeat_unacknowledged(
     """Announcements after repeating unacknowledged alarms, the next countdown, the count, and the signal's count.
 
     ``statuses`` and ``announced`` are this step's, after ``advance_all``;
-    ``countdown_ticks`` was counted down by the tick.  When an alarm is
-    ``ACTIVE``, nothing was newly announced and the countdown has run out,
-    every ``ACTIVE`` alarm is announced again and the count grows (at most
+    ``countdown_ticks`` was counted down by the tick.  When an alarm of
+    ``REPEATED`` is ``ACTIVE`` (it *waits*), nothing was newly announced and
+    the countdown has run out, every waiting alarm is announced again and the count grows (at most
     ``ALARM_REPEATS_MAX``): the count says how long the pump has been left
     unanswered, so a new alarm restarts the countdown but not the count; the
-    new alarm itself goes out with count 0.  With nothing ``ACTIVE`` both are
-    0 (ALM-1, ALM-5).
+    new alarm itself goes out with count 0.  With nothing waiting both are 0
+    (ALM-1, ALM-5).
     """
-    waiting = logic.member(S.ACTIVE, statuses)
+    waiting = logic.member(S.ACTIVE, statuses[_REPEATED_SLICE])
     if logic.any(waiting, countdown_ticks != 0, repeats != 0) is False:
         return announced, countdown_ticks, repeats, 0
     fresh = logic.any(*announced)
     due = logic.all(waiting, logic.not_(fresh), countdown_ticks <= 0)
-    pairs = zip(announced, statuses, strict=True)
-    again = tuple(logic.either(a, logic.both(due, status == S.ACTIVE)) for a, status in pairs)
+    again = tuple(
+        logic.either(a, logic.both(due, status == S.ACTIVE)) if k < len(REPEATED) else a
+        for k, (a, status) in enumerate(zip(announced, statuses, strict=True))
+    )
     countdown = logic.ite(waiting, logic.ite(logic.either(fresh, due), repeat_ticks, countdown_ticks), 0)
     count = logic.ite(waiting, logic.ite(due, logic.min(repeats + 1, ALARM_REPEATS_MAX), repeats), 0)
     return again, countdown, count, logic.ite(due, count, 0)

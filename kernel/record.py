@@ -195,20 +195,22 @@ def _decode(record: object) -> Decoded | Corrupt:
 
 
 def _from_version_1(data: dict[str, Any]) -> dict[str, Any]:
-    """A version-1 body in the current shape (see module docstring); malformed parts are left for the checks."""
+    """A version-1 body in the current shape (see module docstring); the usual checks follow."""
     config, state = data["config"], data["state"]
     if type(config) is not dict or type(state) is not dict:
         return data
     config = {**V1_CONFIG_DEFAULTS, **config}
     glucose, timers = state.get("glucose"), state.get("timers")
-    if type(glucose) is dict and type(timers) is dict:
-        old = {name: glucose.pop(f"prev_{name}", None) for name in ("mgdl", "measured_tick", "valid", "edge")}
-        glucose["older_mgdl"] = [old["mgdl"], 0, 0]
-        glucose["older_ticks"] = [old["measured_tick"], 0, 0]
-        glucose["older_valid"] = [old["valid"], False, False]
-        glucose["older_edge"] = [old["edge"], 0, 0]
-        timers.setdefault("alarm_repeat_countdown_ticks", 0)
-        timers.setdefault("alarm_repeats", 0)
+    previous = ("prev_mgdl", "prev_measured_tick", "prev_valid", "prev_edge")
+    if type(glucose) is not dict or type(timers) is not dict or any(name not in glucose for name in previous):
+        raise _Invalid("malformed version-1 record")
+    old = {name: glucose.pop(f"prev_{name}") for name in ("mgdl", "measured_tick", "valid", "edge")}
+    glucose["older_mgdl"] = [old["mgdl"], 0, 0]
+    glucose["older_ticks"] = [old["measured_tick"], 0, 0]
+    glucose["older_valid"] = [old["valid"], False, False]
+    glucose["older_edge"] = [old["edge"], 0, 0]
+    timers.setdefault("alarm_repeat_countdown_ticks", 0)
+    timers.setdefault("alarm_repeats", 0)
     return {"config": config, "state": state, "version": VERSION}
 
 

@@ -59,6 +59,8 @@ from kernel.events import CancelTarget, GlucoseStatus, MotorFault, Source, TempK
 from kernel.log import LogKind
 from kernel.modes import CONDITION_TRANSITIONS, EVENT_TRANSITIONS, Condition, Mode
 from kernel.reasons import Reason, StopCause
+from kernel.record import FORMAT as RECORD_FORMAT
+from kernel.record import VERSION as RECORD_VERSION
 from kernel.record import Corrupt, decode
 from kernel.settings import SettingsRule, TherapySettings, make_settings
 from kernel.state import PumpState, evolve, field_names, initial_state, is_record
@@ -153,9 +155,10 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 def state_from(config: PumpConfig, data: dict[str, Any]) -> PumpState:
     """Read a state back with the kernel's record reader (``kernel.record.decode``)."""
     body = json.dumps(
-        {"version": 1, "config": plain(config), "state": data}, sort_keys=True, separators=(",", ":")
+        {"version": RECORD_VERSION, "config": plain(config), "state": data}, sort_keys=True, separators=(",", ":")
     ).encode("ascii")
-    header = b"PUMPKERNEL-RECORD 1 " + hashlib.sha256(body).hexdigest().encode("ascii") + b"\n"
+    checksum = hashlib.sha256(body).hexdigest().encode("ascii")
+    header = RECORD_FORMAT + b" " + str(RECORD_VERSION).encode("ascii") + b" " + checksum + b"\n"
     decoded = decode(header + body)
     if isinstance(decoded, Corrupt):
         raise ValueError(f"state does not read back: {decoded.reason}")

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kernel.alarms import DEFERRABLE, N_ALARMS, AlarmKind, AlarmStatus
+from kernel.alarms import DEFERRABLE, N_ALARMS, PRIORITY, AlarmKind, AlarmStatus, Priority
 from kernel.commands import GlucoseUse
 from kernel.config import PumpConfig, structural_checks
 from kernel.events import Source, TempKind
@@ -298,7 +298,9 @@ def _suspension(c: PumpConfig, s: PumpState, L: Logic) -> Any:
 def _alarm_repetition(c: PumpConfig, s: PumpState, L: Logic) -> Any:
     """The repetition countdown and count are within range, and both 0 while no alarm waits (ALM-1, ALM-5)."""
     t = s.timers
-    waiting = L.member(AlarmStatus.ACTIVE, s.alarms)
+    waiting = L.member(
+        AlarmStatus.ACTIVE, tuple(s.alarms[kind] for kind in AlarmKind if PRIORITY[kind] != Priority.LOW)
+    )
     return L.all(
         t.alarm_repeat_countdown_ticks >= 0,
         t.alarm_repeat_countdown_ticks <= c.alarm_repeat_ticks,
@@ -474,7 +476,7 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "INV-ALARM-REPEAT",
         ("ALM-1", "ALM-5"),
-        "The repetition countdown and count of unacknowledged alarms are in range, and 0 while none waits.",
+        "The repetition countdown and count are in range, and 0 while no high or medium alarm waits.",
         _alarm_repetition,
     ),
     Invariant("INV-AUTO-OFF", ("ALM-2",), "A delivering pump has seen the user within the auto-off time.", _auto_off),

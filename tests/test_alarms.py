@@ -30,6 +30,7 @@ from kernel.alarms import (
     Priority,
     acknowledge,
     advance_alarm,
+    repeat_unacknowledged,
 )
 from kernel.commands import Alarm, NoticeKind
 from kernel.log import LogKind
@@ -120,7 +121,8 @@ def _announcements(pump: Pump, kind: AlarmKind) -> list[Alarm]:
 @pytest.mark.parametrize("kind", list(AlarmKind), ids=lambda k: k.name)
 def test_alarm_is_raised_once_and_repeated_until_acknowledged(kind: AlarmKind) -> None:
     """ALM-1, ALM-3, ALM-5: announced once as new with its priority and logged; while unacknowledged it is
-    not raised anew but repeated with a count that never falls while it waits, capped (escalation).
+    not raised anew; a high or medium one is repeated with a count that never falls while it waits, capped
+    (escalation); a low-priority one stays active, shown once.
 
     Other alarms of the scenario (a sensor going unavailable, auto-off) restart the countdown when they are
     new, so the exact cadence is tested on its own below."""
@@ -131,6 +133,9 @@ def test_alarm_is_raised_once_and_repeated_until_acknowledged(kind: AlarmKind) -
     pump.ticks(5 * C.alarm_repeat_ticks)
     assert pump.state.alarms[kind] == AlarmStatus.ACTIVE
     counts = [a.repeat for a in _announcements(pump, kind)]
+    if PRIORITY[kind] == Priority.LOW:
+        assert counts == [0], "a low-priority alert asks for awareness: shown once, not repeated"
+        return
     assert counts[0] == 0 and len(counts) >= 5
     assert all(1 <= a <= b <= ALARM_REPEATS_MAX for a, b in itertools.pairwise(counts[1:]))
     pump.accept(ev.AlarmAck(pump.now, kind))
@@ -152,20 +157,24 @@ def test_repetition_comes_every_alarm_repeat_ticks() -> None:
 
 def test_a_new_alarm_goes_out_new_and_the_escalation_goes_on() -> None:
     """ALM-5: a newly raised alarm is announced with count 0 and restarts the repetition countdown; the count
-    (how long the pump has been left unanswered) falls back to 0 only when no alarm waits."""
-    pump = RAISE[AlarmKind.SENSOR_UNAVAILABLE]()
-    pump.ticks(C.alarm_repeat_ticks)
-    assert pump.state.timers.alarm_repeats == 1
-    pump.glucose(60)  # suspends
-    pump.tick()
-    result = pump.glucose(60)  # a confirmed low: the suspension's alarm is new
-    assert [(a.kind, a.repeat) for a in result.commands if isinstance(a, Alarm)] == [(AlarmKind.LOW_GLUCOSE_SUSPEND, 0)]
-    assert pump.state.timers.alarm_repeats == 1
-    assert pump.state.timers.alarm_repeat_countdown_ticks == C.alarm_repeat_ticks
-    pump.accept(ev.AlarmAck(pump.now, AlarmKind.SENSOR_UNAVAILABLE))
-    assert pump.state.timers.alarm_repeats == 1
-    pump.accept(ev.AlarmAck(pump.now, AlarmKind.LOW_GLUCOSE_SUSPEND))
-    assert pump.state.timers.alarm_repeats == 0 and pump.state.timers.alarm_repeat_countdown_ticks == 0
+    (how long the pump has been left unanswered) falls back to 0 only when no high or medium alarm waits."""
+    waiting = tuple(AlarmStatus.ACTIVE if k == AlarmKind.OCCLUSION else AlarmStatus.CLEAR for k in AlarmKind)
+    nothing = (False,) * len(AlarmKind)
+    # Due: the waiting occlusion goes out again, count 2 -> 3.
+    again, countdown, count, signal = repeat_unacknowledged(waiting, nothing, 0, 2, 15, PY)
+    assert again[AlarmKind.OCCLUSION] and sum(again) == 1 and (countdown, count, signal) == (15, 3, 3)
+    # A new medium alarm in the same step: it goes out new (signal 0), the countdown restarts, the count stays.
+    both = tuple(
+        AlarmStatus.ACTIVE if k in (AlarmKind.OCCLUSION, AlarmKind.LIMIT_REACHED) else AlarmStatus.CLEAR
+        for k in AlarmKind
+    )
+    new_limit = tuple(k == AlarmKind.LIMIT_REACHED for k in AlarmKind)
+    assert repeat_unacknowledged(both, new_limit, 0, 2, 15, PY) == (new_limit, 15, 2, 0)
+    # Not due yet: nothing repeats, the countdown keeps running.
+    assert repeat_unacknowledged(waiting, nothing, 7, 2, 15, PY) == (nothing, 7, 2, 0)
+    # Only a low-priority alert waits: nothing repeats and both fall to 0.
+    low_only = tuple(AlarmStatus.ACTIVE if k == AlarmKind.RESERVOIR_LOW else AlarmStatus.CLEAR for k in AlarmKind)
+    assert repeat_unacknowledged(low_only, nothing, 0, 2, 15, PY) == (nothing, 0, 0, 0)
 
 
 @pytest.mark.parametrize("kind", list(AlarmKind), ids=lambda k: k.name)

@@ -431,3 +431,13 @@ def test_a_version_1_record_is_read_forward_with_its_history() -> None:
     repetition_unknown = state.timers._replace(alarm_repeat_countdown_ticks=0, alarm_repeats=0)
     assert decoded.state.timers == repetition_unknown  # repetition starts afresh (an alarm may repeat early)
     assert decoded.state._replace(glucose=state.glucose, timers=state.timers) == state
+
+
+def test_a_version_1_header_on_a_current_body_is_corrupt() -> None:
+    """PER-3: a version-1 record must have version 1's shape (one previous reading); anything else is refused."""
+    data = json.loads(encode(C, delivering_pump().state).partition(b"\n")[2])
+    data["version"] = 1
+    body = json.dumps(data, sort_keys=True, separators=(",", ":")).encode("ascii")
+    record = FORMAT + b" 1 " + hashlib.sha256(body).hexdigest().encode() + b"\n" + body
+    decoded = decode(record)
+    assert isinstance(decoded, Corrupt) and "version-1" in decoded.reason
