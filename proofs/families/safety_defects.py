@@ -1,0 +1,86 @@
+"""Planted defects for the sensing, suspend and alarm families: patch makers (``proofs.weakening``).
+
+Theory of operation
+-------------------
+Each function here makes the planted value of one ``Weakening`` patch from
+the original attribute: a suspension end that ignores the duration or reads
+a changed configuration (no minimum, no resume margin, no band), a trend
+through two readings instead of four, an alarm condition that raises
+LOW_GLUCOSE_SUSPEND on a prediction, an alarm repetition that never fires,
+repeats acknowledged alarms or keeps its count.  They work on Python values
+and on Z3 terms, since the proofs run the patched kernel on Z3 terms.
+Requirement IDs: as named by each weakening in ``proofs.families.suspend``,
+``proofs.families.sensing`` and ``proofs.families.alarm_repeat``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kernel.alarms import AlarmKind
+from kernel.events import Suspend
+from kernel.modes import Mode
+from kernel.sensing import Trend
+
+
+def no_duration_end(original: Any) -> Any:
+    def planted(c: Any, s: Any, logic: Any) -> Any:
+        return original(c, s._replace(timers=s.timers._replace(suspended_ticks=0)), logic)
+
+    return planted
+
+
+def suspend_keeps_bolus(original: Any) -> Any:
+    def planted(c: Any, s: Any, fx: Any, before: Any, logic: Any) -> Any:
+        settled, effects = original(c, s, fx, before, logic)
+        keep = logic.both(s.mode == Mode.SUSPENDED, before == Mode.DELIVERING)
+        return settled._replace(bolus=logic.pick(keep, s.bolus, settled.bolus)), effects
+
+    return planted
+
+
+def suspend_ignored(original: Any) -> Any:
+    def planted(mode: Any, event_class: type, logic: Any) -> Any:
+        allowed, target = original(mode, event_class, logic)
+        return (allowed, mode) if event_class is Suspend else (allowed, target)
+
+    return planted
+
+
+def threshold_strict(original: Any) -> Any:
+    def planted(c: Any, s: Any, logic: Any) -> Any:
+        st = s.settings
+        return original(c, s._replace(settings=st._replace(lgs_threshold_mgdl=st.lgs_threshold_mgdl - 1)), logic)
+
+    return planted
+
+
+def config_with(**fields: Any) -> Any:
+    """A patch maker: the original function of (config, state, logic) reads a changed configuration."""
+
+    def make(original: Any) -> Any:
+        return lambda c, s, logic: original(c._replace(**fields), s, logic)
+
+    return make
+
+
+def two_point_trend(original: Any) -> Any:
+    """The trend is the straight line through the two newest readings (the pre-issue-18 prediction)."""
+
+    def planted(c: Any, s: Any, logic: Any) -> Any:
+        t = original(c, s, logic)
+        m0, m1 = s.glucose.mgdl, s.glucose.older_mgdl[0]
+        return Trend(t.fits, t.span_ticks, 10 * m0, 10 * (m0 - m1))
+
+    return planted
+
+
+def lgs_alarm_on_mode(original: Any) -> Any:
+    """LOW_GLUCOSE_SUSPEND alarms in every glucose suspension, predictive ones included (before issue 18)."""
+
+    def planted(c: Any, s: Any, limit_hit: Any, logic: Any) -> Any:
+        holds = list(original(c, s, limit_hit, logic))
+        holds[AlarmKind.LOW_GLUCOSE_SUSPEND] = s.mode == Mode.LGS_SUSPENDED
+        return tuple(holds)
+
+    return planted
