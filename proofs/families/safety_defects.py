@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from kernel.alarms import AlarmKind
+from kernel.alarms import AlarmKind, AlarmStatus
 from kernel.events import Suspend
 from kernel.modes import Mode
 from kernel.sensing import Trend
+from kernel.units import ALARM_REPEATS_MAX
 
 
 def no_duration_end(original: Any) -> Any:
@@ -84,3 +85,44 @@ def lgs_alarm_on_mode(original: Any) -> Any:
         return tuple(holds)
 
     return planted
+
+
+def _repeat(
+    statuses: tuple[Any, ...],
+    announced: tuple[Any, ...],
+    countdown_ticks: Any,
+    repeats: Any,
+    repeat_ticks: Any,
+    logic: Any,
+    *,
+    fires: bool = True,
+    repeated: tuple[AlarmStatus, ...] = (AlarmStatus.ACTIVE,),
+    resets: bool = True,
+) -> tuple[tuple[Any, ...], Any, Any]:
+    """``kernel.alarms.repeat_unacknowledged`` with one defect switched on (the three flags below)."""
+    waiting = logic.any(*(logic.member(status, statuses) for status in repeated))
+    fresh = logic.any(*announced)
+    due = logic.all(waiting, logic.not_(fresh), countdown_ticks <= 0)
+    again = tuple(
+        logic.either(a, logic.both(due, logic.member(status, repeated))) if fires else a
+        for a, status in zip(announced, statuses, strict=True)
+    )
+    countdown = logic.ite(waiting, logic.ite(logic.either(fresh, due), repeat_ticks, countdown_ticks), 0)
+    counting = logic.both(waiting, logic.not_(fresh)) if resets else waiting
+    count = logic.ite(counting, logic.ite(due, logic.min(repeats + 1, ALARM_REPEATS_MAX), repeats), 0)
+    return again, countdown, count
+
+
+def repeat_never(_original: Any) -> Any:
+    """The countdown runs and restarts, but nothing is announced again."""
+    return lambda *args: _repeat(*args, fires=False)
+
+
+def repeat_acknowledged(_original: Any) -> Any:
+    """Acknowledged alarms are repeated like unacknowledged ones."""
+    return lambda *args: _repeat(*args, repeated=(AlarmStatus.ACTIVE, AlarmStatus.ACKED))
+
+
+def repeat_count_kept(_original: Any) -> Any:
+    """A new announcement keeps the earlier repetition count."""
+    return lambda *args: _repeat(*args, resets=False)

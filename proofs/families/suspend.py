@@ -113,7 +113,7 @@ def _mode_change(st: Step) -> tuple[Any, Any, Any]:
     return shown, old, new
 
 
-def _lgs_after(ctx: Context, st: Step, g: tuple[Any, Any]) -> tuple[Any, Any]:
+def lgs_after(ctx: Context, st: Step, g: tuple[Any, Any]) -> tuple[Any, Any]:
     shown, old, new = _mode_change(st)
     enters = z3.And(shown, new == Mode.LGS_SUSPENDED)
     leaves = z3.And(shown, old == Mode.LGS_SUSPENDED)
@@ -133,7 +133,7 @@ LGS = Ghost(
     lambda ctx, s, g: z3.And(
         g[0] == (s.mode == Mode.LGS_SUSPENDED), z3.Implies(g[0], g[1] == s.timers.suspended_ticks)
     ),
-    _lgs_after,
+    lgs_after,
     observes=("notice", "outcome"),
 )
 
@@ -257,7 +257,7 @@ def obligations() -> list[Obligation]:
         ghosts_step_goal(
             "SUS-3-PREDICTED",
             FAMILY,
-            ("SUS-3", "ALM-5"),
+            ("SUS-3",),
             "A tick at which LGS and prediction are on, the reference's last valid reading is fresh and within the "
             "band above the threshold, and the least-squares line of the last four valid readings reaches threshold "
             "+ margin within 30 minutes, commands no therapy and leaves the delivering mode, raising no new "
@@ -359,12 +359,12 @@ WEAKENINGS: tuple[Weakening, ...] = (
         ("SUS-4-EARLY/GlucoseReading", "SUS-4-EARLY/Tick"),
     ),
     Weakening(
-        "W-ALM5-LGS-ALARM-ON-PREDICTION",
+        "W-SUS3-ALARM-ON-PREDICTION",
         FAMILY,
         "A predictive suspension raises the LOW_GLUCOSE_SUSPEND alarm without a measured low.",
-        ("ALM-5", "SUS-3"),
+        ("SUS-3",),
         (("kernel.core", "alarm_conditions", defects.lgs_alarm_on_mode),),
-        ("SUS-3-PREDICTED", "ALM-5-LGS-MEASURED/Tick"),
+        ("SUS-3-PREDICTED", "ALM-LGS-MEASURED/Tick"),
     ),
     Weakening(
         "W-SUS4-NO-DURATION-END",
