@@ -3,7 +3,9 @@
 Theory of operation
 -------------------
 Each function here makes the planted value of one ``Weakening`` patch from
-the original attribute: a suspension end that ignores the duration or reads
+the original attribute: a sensor report that replaces the last valid reading
+although not used, or drops an older reading; a suspension end that ignores
+the duration or reads
 a changed configuration (no minimum, no resume margin, no band), a trend
 through two readings instead of four, an alarm condition that raises
 LOW_GLUCOSE_SUSPEND on a prediction, an alarm repetition that never fires,
@@ -18,7 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from kernel.alarms import AlarmKind, AlarmStatus
-from kernel.events import Suspend
+from kernel.commands import GlucoseUse
+from kernel.events import GlucoseReading, GlucoseStatus, Suspend
 from kernel.modes import Mode
 from kernel.sensing import Trend
 from kernel.units import ALARM_REPEATS_MAX
@@ -126,3 +129,43 @@ def repeat_acknowledged(_original: Any) -> Any:
 def repeat_count_kept(_original: Any) -> Any:
     """A new announcement keeps the earlier repetition count."""
     return lambda *args: _repeat(*args, resets=False)
+
+
+def replace_anyway(handlers: dict[type, Any]) -> dict[type, Any]:
+    """A report's value replaces the reading even when it is not used (the notice still says 'not used')."""
+    original = handlers[GlucoseReading]
+
+    def planted(c: Any, s: Any, e: Any, logic: Any) -> Any:
+        handled = original(c, s, e, logic)
+        g = handled.state.glucose
+        ok = e.status == GlucoseStatus.OK
+        glucose = g._replace(
+            mgdl=logic.ite(ok, e.mgdl, g.mgdl), measured_tick=logic.ite(ok, e.measured_tick, g.measured_tick)
+        )
+        return handled._replace(state=handled.state._replace(glucose=glucose))
+
+    return {**handlers, GlucoseReading: planted}
+
+
+def history_drops_on_invalid(handlers: dict[type, Any]) -> dict[type, Any]:
+    """A report that is not used drops the newest older reading: the older ones move up, the oldest slot empties."""
+    original = handlers[GlucoseReading]
+
+    def planted(c: Any, s: Any, e: Any, logic: Any) -> Any:
+        handled = original(c, s, e, logic)
+        g = handled.state.glucose
+        used = g.report_use == GlucoseUse.USED
+
+        def up(values: tuple[Any, ...], empty: Any) -> tuple[Any, ...]:
+            moved = (*values[1:], empty)
+            return tuple(logic.pick(used, a, b) for a, b in zip(values, moved, strict=True))
+
+        glucose = g._replace(
+            older_mgdl=up(g.older_mgdl, 0),
+            older_ticks=up(g.older_ticks, 0),
+            older_valid=up(g.older_valid, False),
+            older_edge=up(g.older_edge, 0),
+        )
+        return handled._replace(state=handled.state._replace(glucose=glucose))
+
+    return {**handlers, GlucoseReading: planted}

@@ -65,6 +65,7 @@ from kernel.state import GlucoseState, PumpState
 from kernel.units import TICKS_PER_DAY
 from proofs.builders import EVENT_NAMES, Ghost, ghost_obligations, ghost_step_goal, witness_on_step
 from proofs.context import Context, Step, boolean
+from proofs.families import safety_defects as defects
 from proofs.framework import Obligation, Query
 from proofs.weakening import Weakening, replace_with
 from specs import reference as ref
@@ -333,53 +334,13 @@ def obligations() -> list[Obligation]:
 # --- planted defects --------------------------------------------------------------------------------------------
 
 
-def _replace_anyway(handlers: dict[type, Any]) -> dict[type, Any]:
-    """A report's value replaces the reading even when it is not used (the notice still says 'not used')."""
-    original = handlers[GlucoseReading]
-
-    def planted(c: Any, s: Any, e: Any, logic: Any) -> Any:
-        handled = original(c, s, e, logic)
-        g = handled.state.glucose
-        ok = e.status == GlucoseStatus.OK
-        glucose = g._replace(
-            mgdl=logic.ite(ok, e.mgdl, g.mgdl), measured_tick=logic.ite(ok, e.measured_tick, g.measured_tick)
-        )
-        return handled._replace(state=handled.state._replace(glucose=glucose))
-
-    return {**handlers, GlucoseReading: planted}
-
-
-def _history_drops_on_invalid(handlers: dict[type, Any]) -> dict[type, Any]:
-    """A report that is not used drops the newest older reading: the older ones move up, the oldest slot empties."""
-    original = handlers[GlucoseReading]
-
-    def planted(c: Any, s: Any, e: Any, logic: Any) -> Any:
-        handled = original(c, s, e, logic)
-        g = handled.state.glucose
-        used = g.report_use == GlucoseUse.USED
-
-        def up(values: tuple[Any, ...], empty: Any) -> tuple[Any, ...]:
-            moved = (*values[1:], empty)
-            return tuple(logic.pick(used, a, b) for a, b in zip(values, moved, strict=True))
-
-        glucose = g._replace(
-            older_mgdl=up(g.older_mgdl, 0),
-            older_ticks=up(g.older_ticks, 0),
-            older_valid=up(g.older_valid, False),
-            older_edge=up(g.older_edge, 0),
-        )
-        return handled._replace(state=handled.state._replace(glucose=glucose))
-
-    return {**handlers, GlucoseReading: planted}
-
-
 WEAKENINGS: tuple[Weakening, ...] = (
     Weakening(
         "W-SEN4-HISTORY-DROPPED",
         FAMILY,
         "A report that is not used drops an older reading from the history (the trend of SUS-3 loses it).",
         ("SEN-4",),
-        (("kernel.core", "HANDLERS", _history_drops_on_invalid),),
+        (("kernel.core", "HANDLERS", defects.history_drops_on_invalid),),
         ("GHOST-CONS/GLU/GlucoseReading",),
     ),
     Weakening(
@@ -387,7 +348,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "An invalid report's value replaces the last valid reading (the notice still says not used).",
         ("SEN-4",),
-        (("kernel.core", "HANDLERS", _replace_anyway),),
+        (("kernel.core", "HANDLERS", defects.replace_anyway),),
         ("SEN-4-NO-MODE", "SEN-1-LGS-START/GlucoseReading", "GHOST-CONS/GLU/GlucoseReading"),
     ),
     Weakening(
