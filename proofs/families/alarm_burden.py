@@ -137,20 +137,6 @@ def _init(ctx: Context) -> Query:
     return Query(ctx.config_hypotheses(), [g[0] == 0, g[1] == 0], boolean(_repeat_holds(ctx, s0, g)))
 
 
-def _cons(event: str) -> Any:
-    def build(ctx: Context) -> Query:
-        st = ctx.step(event)
-        pending = ALARMS.fresh("gr_ALARMS")
-        g = _fresh_repeat("gr_REPEAT")
-        hyps = ctx.config_hypotheses() + ctx.invariant_hypotheses(st.before)
-        hyps.append(("GHOST:ALARMS", boolean(ALARMS.holds(ctx, st.before, pending))))
-        hyps.append(("GHOST:REPEAT", boolean(_repeat_holds(ctx, st.before, g))))
-        after = _repeat_after(ctx, st, g, pending)
-        return Query(hyps, list(st.definitions), boolean(_repeat_holds(ctx, st.after, after)), step=st)
-
-    return build
-
-
 def _with_repeat(event: str, goal: Any, premise: Any = None) -> Any:
     """A step query under the invariants, ALARMS and REPEAT; ``goal``/``premise`` take (ctx, st, pending, g)."""
 
@@ -168,6 +154,10 @@ def _with_repeat(event: str, goal: Any, premise: Any = None) -> Any:
         return Query(hyps, list(st.definitions), z3.Implies(condition, conclusion), premise=condition, step=st)
 
     return build
+
+
+def _repeat_consecution(ctx: Context, st: Step, pending: tuple[Any, ...], g: tuple[Any, Any]) -> Any:
+    return _repeat_holds(ctx, st.after, _repeat_after(ctx, st, g, pending))
 
 
 def _due_premise(ctx: Context, st: Step, pending: tuple[Any, ...], g: tuple[Any, Any]) -> Any:
@@ -212,7 +202,7 @@ def obligations() -> list[Obligation]:
             "consecution",
             REQUIREMENTS,
             f"After every {name}: {REPEAT_STATEMENT}",
-            _cons(name),
+            _with_repeat(name, _repeat_consecution),
             observes,
             ("ghost ALARMS (proved inductive by its own GHOST-INIT/CONS)",),
             name,

@@ -237,39 +237,41 @@ def obligations() -> list[Obligation]:
             observes=("notice", "outcome"),
         )
     )
-    obs.append(
-        ghosts_step_goal(
+    for oid, kind, reqs, statement, goal in (
+        (
             "SUS-2-STOPS",
-            FAMILY,
+            "low",
             ("SUS-2", "SEN-1"),
             "A tick at which LGS is on and the reference's last valid reading is fresh and at or below the threshold "
             "commands no therapy and leaves the delivering mode; entering LGS_SUSPENDED it announces "
             "LOW_GLUCOSE_SUSPEND unless that alarm is still unacknowledged.",
-            "Tick",
-            (GLU, ALARMS, SETTLED),
             _stops,
-            premise=_due_premise("low"),
-            observes=("deliver", "alarm", "notice", "outcome"),
-            assumes=(LOCKOUT,),
-        )
-    )
-    obs.append(
-        ghosts_step_goal(
+        ),
+        (
             "SUS-3-PREDICTED",
-            FAMILY,
+            "predicted",
             ("SUS-3",),
             "A tick at which LGS and prediction are on, the reference's last valid reading is fresh and within the "
             "band above the threshold, and the least-squares line of the last four valid readings reaches threshold "
             "+ margin within 30 minutes, commands no therapy and leaves the delivering mode, raising no new "
             "LOW_GLUCOSE_SUSPEND alarm unless glucose is measured at or below the threshold.",
-            "Tick",
-            (GLU, ALARMS, SETTLED),
             _stops_silently,
-            premise=_due_premise("predicted"),
-            observes=("deliver", "alarm", "notice", "outcome"),
-            assumes=(LOCKOUT,),
+        ),
+    ):
+        obs.append(
+            ghosts_step_goal(
+                oid,
+                FAMILY,
+                reqs,
+                statement,
+                "Tick",
+                (GLU, ALARMS, SETTLED),
+                goal,
+                premise=_due_premise(kind),
+                observes=("deliver", "alarm", "notice", "outcome"),
+                assumes=(LOCKOUT,),
+            )
         )
-    )
     obs.append(
         ghost_goal(
             "SUS-4-CAP",
