@@ -192,7 +192,7 @@ def trend_fits(c: PumpConfig, g: GlucoseState, L: Logic) -> Any:
     )
 
 
-def _slope20(g: GlucoseState) -> Any:
+def slope20(g: GlucoseState) -> Any:
     """``B``: 20 times the least-squares slope per step, readings at x = 0 (oldest) .. 3 (newest)."""
     ys = [m for m, _t, _v, _e in reversed(history(g))]
     return 4 * sum(x * y for x, y in enumerate(ys)) - 6 * sum(ys)
@@ -206,7 +206,7 @@ def predicted_at_most(g: GlucoseState, level_mgdl: Any, L: Logic) -> Any:
     readings = history(g)
     span = readings[0][1] - readings[-1][1]
     sum_y = sum(m for m, _t, _v, _e in readings)
-    b20 = _slope20(g)
+    b20 = slope20(g)
     return L.any(
         *(
             L.both(span == k, k * (20 * sum_y + 6 * b20 - 80 * level_mgdl) + 12 * HORIZON_TICKS * b20 <= 0)
@@ -231,7 +231,7 @@ def recovered(c: PumpConfig, st: TherapySettings, g: GlucoseState, now_ticks: An
     """SUS-4 recovery: fresh, above threshold + resume margin, and HIGH or rising and predicted above the
     resume level (threshold + margin + resume margin)."""
     resume_level = st.lgs_threshold_mgdl + c.lgs_predict_margin_mgdl + c.lgs_resume_margin_mgdl
-    rising = L.all(trend_fits(c, g, L), _slope20(g) > 0, L.not_(predicted_at_most(g, resume_level, L)))
+    rising = L.all(trend_fits(c, g, L), slope20(g) > 0, L.not_(predicted_at_most(g, resume_level, L)))
     return L.all(
         reading_fresh(c, g, now_ticks, L),
         g.mgdl > st.lgs_threshold_mgdl + c.lgs_resume_margin_mgdl,

@@ -38,3 +38,41 @@ def test_planted_defects_are_refuted() -> None:
         weakening = next(w for w in module.WEAKENINGS if w.id == wid)
         result = check_weakening(weakening, module.obligations())
         assert result.caught, (wid, result.tried)
+
+
+def test_reference_trend_is_the_least_squares_line() -> None:
+    """The reference prediction (SUS-3) agrees with the least-squares line computed in exact fractions.
+
+    A sample of 3000 seeded random histories at equal steps; the line is fitted over the readings' real
+    times, independently of both the reference's normal-equation form and the kernel's fixed weights.
+    """
+    import random
+    from fractions import Fraction
+
+    from kernel.logic import PY
+    from kernel.state import NO_GLUCOSE
+    from specs import reference_safety as rs
+
+    rng = random.Random(18)
+    for _ in range(3000):
+        step = rng.randint(1, 10)
+        ys = [rng.randint(40, 400) for _ in range(4)]  # oldest first
+        times = [100 - 3 * step + k * step for k in range(4)]
+        mean_t, mean_y = Fraction(sum(times), 4), Fraction(sum(ys), 4)
+        slope = sum((t - mean_t) * (y - mean_y) for t, y in zip(times, ys, strict=True)) / sum(
+            (t - mean_t) ** 2 for t in times
+        )
+        predicted = mean_y + slope * (times[-1] + rs.HORIZON_TICKS - mean_t)
+        level = rng.randint(60, 200)
+        g = NO_GLUCOSE._replace(
+            mgdl=ys[3],
+            measured_tick=times[3],
+            valid=True,
+            older_mgdl=(ys[2], ys[1], ys[0]),
+            older_ticks=(times[2], times[1], times[0]),
+            older_valid=(True, True, True),
+        )
+        if 3 * step < rs.SPAN_MIN_TICKS:
+            continue
+        assert bool(rs.predicted_at_most(g, level, PY)) == (predicted <= level), (ys, step, level)
+        assert (rs.slope20(g) > 0) == (slope > 0)
