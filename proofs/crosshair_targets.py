@@ -201,16 +201,34 @@ def glucose_used_only_when_valid(now: int, measured: int, mgdl: int, status: int
     return classify(CONFIG, s, GlucoseReading(now, measured, mgdl, status), PY)
 
 
-def prediction_matches_the_requirement(g: int, g_prev: int, dt: int, threshold: int) -> bool:
-    """SUS-3: the kernel's division-free prediction equals the stated linear prediction.
+def _least_squares_at_most(ys: list[int], step: int, level: int) -> bool:
+    """The least-squares line through (0, ys[0]), (step, ys[1]), ... is at most ``level`` 30 minutes after the last.
 
-    pre: 40 <= g <= 400 and 40 <= g_prev <= 400
-    pre: 1 <= dt <= 15
+    From the normal equations: ``d = n Sxx - Sx^2 > 0``, slope ``(n Sxy - Sx Sy) / d``, intercept
+    ``(Sy - slope Sx) / n``; the value at ``x*`` times ``n d`` is ``d Sy + (n Sxy - Sx Sy)(n x* - Sx)``.
+    """
+    n = len(ys)
+    xs = [k * step for k in range(n)]
+    sx, sy = sum(xs), sum(ys)
+    d = n * sum(x * x for x in xs) - sx * sx
+    b = n * sum(x * y for x, y in zip(xs, ys, strict=True)) - sx * sy
+    at = xs[-1] + 30
+    return d * sy + b * (n * at - sx) <= n * d * level
+
+
+def prediction_matches_the_requirement(g0: int, g1: int, g2: int, g3: int, step: int, threshold: int) -> bool:
+    """SUS-3: the kernel's predictive suspend is the least-squares prediction from four readings, within the band.
+
+    The newest reading g0 at minute 100, the older ones ``step`` minutes apart (a span of 9..30 minutes).
+
+    pre: 40 <= g0 <= 400 and 40 <= g1 <= 400 and 40 <= g2 <= 400 and 40 <= g3 <= 400
+    pre: 3 <= step <= 10
     pre: 60 <= threshold <= 90
-    post: __return__ == (g * dt + (g - g_prev) * 30 <= (threshold + 20) * dt)
+    post: __return__ == (g0 <= threshold + 20 and _least_squares_at_most([g3, g2, g1, g0], step, threshold + 20))
     """
     settings = _BASE.settings._replace(lgs_threshold_mgdl=threshold, predictive_suspend_enabled=True)
-    glucose = GlucoseState(g, 100, True, 0, g_prev, 100 - dt, True, 0, 100, 0)
+    ticks = (100 - step, 100 - 2 * step, 100 - 3 * step)
+    glucose = GlucoseState(g0, 100, True, 0, (g1, g2, g3), ticks, (True,) * 3, (0,) * 3, 100, 0)
     s = _BASE._replace(now_ticks=100, settings=settings, glucose=glucose)
     return predicted_low(CONFIG, s, PY)
 

@@ -9,7 +9,10 @@ the pump then emits commands.  What it must emit, stated plainly:
   pulses, carrying the effects' sequence number, pulses, purpose, and basal
   and bolus parts (DLV-1);
 * one ``Alarm`` for each alarm kind the effects announce, in ``AlarmKind``
-  order, with that kind's priority (ALM-1);
+  order, with that kind's priority (ALM-1) and the effects' repetition count
+  (0 for a new alarm, 1..3 when unacknowledged alarms are announced again;
+  when that count is due is ``specs.reference_safety``'s, proved by
+  ``proofs.families.alarm_burden``);
 * one ``Notice`` for each notice slot shown, in ``NoticeKind`` order, with the
   slot's three values;
 * in that order: the ``Deliver`` first, then alarms, then notices.
@@ -47,7 +50,7 @@ def expected_commands(fx: Effects, L: Logic) -> list[tuple[Any, Key, tuple[Any, 
         )
     ]
     for kind in AlarmKind:
-        expected.append((fx.announce[kind], ("alarm", int(kind)), (int(kind), int(PRIORITY[kind]))))
+        expected.append((fx.announce[kind], ("alarm", int(kind)), (int(kind), int(PRIORITY[kind]), fx.alarm_repeat)))
     for notice_kind in NoticeKind:
         shown, a, b, c = fx.notices[notice_kind]
         expected.append((shown, ("notice", int(notice_kind)), (int(notice_kind), a, b, c)))

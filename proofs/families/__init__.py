@@ -33,6 +33,7 @@ FAMILY_MODULES: tuple[str, ...] = (
     "proofs.families.sensing",
     "proofs.families.suspend",
     "proofs.families.alarms",
+    "proofs.families.alarm_burden",
     "proofs.families.basal",
     "proofs.families.inputs",
     "proofs.families.emission",

@@ -35,7 +35,8 @@ Obligations over what the step emits:
 Assumes: the invariants, the structural rules, the ghosts' INIT/CONS.  Leaves
 out: alarm persistence across restarts (the record, PER-2: persistence
 tests), how alarms are shown and sounded (adapters), ALM-5 (alarm burden,
-measured in simulation).
+measured in simulation).  The repetition of unacknowledged alarms and the
+LOW_GLUCOSE_SUSPEND rule (issue 18) are ``proofs.families.alarm_burden``'s.
 """
 
 from __future__ import annotations

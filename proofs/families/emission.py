@@ -14,8 +14,8 @@ obligations here close the gap between the decision and the motor:
   ``specs.reference_emission.expected_commands``: a ``Deliver`` iff the
   effects command pulses > 0, with the effects' sequence number, pulses,
   purpose, basal and bolus parts; an ``Alarm`` for each announced kind with
-  its priority; a ``Notice`` for each shown slot with its values; in that
-  order (DLV-1, ALM-1).  It holds for every step of every event class at once;
+  its priority and the effects' repetition count; a ``Notice`` for each
+  shown slot with its values; in that order (DLV-1, ALM-1).  It holds for every step of every event class at once;
 * ``EMIT-SKIP/<Event>``: in Python ``command_slots`` leaves out every notice
   when the effects' ``noticed`` flag is false; the Z3 reading does not.  So
   the two readings agree only if every shown notice has ``noticed`` set: proved
@@ -115,8 +115,8 @@ def obligations() -> list[Obligation]:
             "safety",
             ("DLV-1", "ALM-1"),
             "For any effects, the shipped emission commands exactly: a Deliver iff pulses > 0 with the effects' "
-            "sequence number, pulses, purpose, basal and bolus parts; an Alarm per announced kind with its priority; "
-            "a Notice per shown slot; in that order.",
+            "sequence number, pulses, purpose, basal and bolus parts; an Alarm per announced kind with its priority "
+            "and repetition count; a Notice per shown slot; in that order.",
             _emission_function,
             OBSERVED,
         )
@@ -220,6 +220,14 @@ WEAKENINGS: tuple[Weakening, ...] = (
         ("EMIT-FUNCTION",),
     ),
     Weakening(
+        "W-EMIT-REPEAT-DROPPED",
+        FAMILY,
+        "Emission drops the repetition count: every Alarm goes out as a new one (count 0).",
+        ("ALM-1",),
+        _emit_with(lambda fx: fx._replace(alarm_repeat=0)),
+        ("EMIT-FUNCTION",),
+    ),
+    Weakening(
         "W-EMIT-MODE-NOTICE-UNFLAGGED",
         FAMILY,
         "The mode-change notice is shown without setting the 'noticed' flag: Python emission skips it.",
@@ -243,8 +251,8 @@ SCOPE: dict[str, str] = {
     "symbolic: form_check (types), commands_of (present slots to public values) and the log append in "
     "kernel.step, plain Python covered by the conformance tests (property_tests/test_conformance.py, checks "
     "branch); persisting the state before the motor moves is the persistence adapter's (PER-2).",
-    "ALM-1": "Proved here: every announced alarm is emitted with its kind's priority. When alarms are announced "
-    "and what they stop is the alarms family's.",
+    "ALM-1": "Proved here: every announced alarm is emitted with its kind's priority and the decision's "
+    "repetition count. When alarms are announced, repeated and what they stop is the alarms family's.",
     "RES-3": "Proved here: a priming or cannula-fill Deliver carries no basal or bolus part, and no event but a "
     "tick commands therapy. Totals, limits and IOB not counting priming are the reservoir/limits families'.",
 }

@@ -2,15 +2,18 @@
 
 Theory of operation
 -------------------
-Ghost ``GLU`` is the last valid reading and the one before it as the
-reference (``specs.reference_safety``) defines them: a ``GlucoseReading`` step
-that is accepted and that the reference calls valid (status a value inside
-the range or the sensor's own LOW/HIGH, not too old, not from the future,
-newer than the last valid reading, no implausible jump) replaces it; nothing
-else does.  ``GHOST-CONS/GLU/*`` proves the kernel's glucose knowledge equals
-it after every event (a refinement: observes nothing, proves the
-bookkeeping), so every decision the kernel draws from glucose is a decision
-on the reference's last valid reading (SEN-4).
+Ghost ``GLU`` is the history of valid readings as the reference
+(``specs.reference_safety``) defines it: the last valid reading and the
+three before it, newest first.  A ``GlucoseReading`` step that is accepted
+and that the reference calls valid (status a value inside the range or the
+sensor's own LOW/HIGH, not too old, not from the future, newer than the last
+valid reading, no implausible jump) enters at the front and the oldest
+leaves; nothing else changes it.  ``GHOST-CONS/GLU/*`` proves the kernel's
+glucose knowledge equals it, position by position, after every event (a
+refinement: it observes only the outcome and proves the bookkeeping), so
+every decision the kernel draws from glucose, the four-reading trend of
+SUS-3 included, is a decision on the reference's history: an invalid report
+never changes any of the four readings (SEN-4).
 
 Ghost ``SETTLED`` has no variables: it is a lemma about the kernel's state
 (proposed as an invariant, see the report): a delivering pump has no
@@ -29,8 +32,10 @@ Obligations over what the step emits:
 * ``SEN-4-NO-MODE`` (SEN-4, SEN-1): a report the reference calls invalid
   changes no mode: no automatic suspension starts or ends by it.
 * ``SEN-1-LGS-START/<Event>`` (SEN-1, SUS-2, SUS-3): no step of any event
-  class enters low-glucose suspend unless the reference's last valid reading,
-  at the step's time, is fresh and low or predicted low.
+  class enters low-glucose suspend unless the reference's history, at the
+  step's time, is fresh and low, or predicted low by the reference's
+  least-squares trend over four readings *and* within the band above the
+  threshold (SUS-3).
 * ``SEN-2-FALLBACK`` (SEN-2): without a fresh valid reading, a tick whose temp
   basal (if any) was set by the controller commands no more basal than the
   programmed schedule gives from the same accumulator (reference
@@ -60,6 +65,7 @@ from kernel.state import GlucoseState, PumpState
 from kernel.units import TICKS_PER_DAY
 from proofs.builders import EVENT_NAMES, Ghost, ghost_obligations, ghost_step_goal, witness_on_step
 from proofs.context import Context, Step, boolean
+from proofs.families import safety_defects as defects
 from proofs.framework import Obligation, Query
 from proofs.weakening import Weakening, replace_with
 from specs import reference as ref
@@ -80,24 +86,29 @@ def _fresh_glucose(prefix: str) -> GlucoseState:
     def b(name: str) -> Any:
         return z3.Bool(f"{prefix}_{name}")
 
+    older = range(1, rs.READINGS)
     zero = z3.IntVal(0)
     return GlucoseState(
-        i("mgdl"), i("tick"), b("valid"), i("edge"), i("pmgdl"), i("ptick"), b("pvalid"), i("pedge"), zero, zero
+        i("mgdl"),
+        i("tick"),
+        b("valid"),
+        i("edge"),
+        tuple(i(f"mgdl{k}") for k in older),
+        tuple(i(f"tick{k}") for k in older),
+        tuple(b(f"valid{k}") for k in older),
+        tuple(i(f"edge{k}") for k in older),
+        zero,
+        zero,
     )
 
 
 def _glucose_holds(ctx: Context, s: PumpState, g: GlucoseState) -> Any:
-    k = s.glucose
+    """Every held reading of the kernel is the reference's, position by position (values only where held)."""
     return z3.And(
-        g.valid == k.valid,
-        z3.Implies(g.valid, z3.And(g.mgdl == k.mgdl, g.measured_tick == k.measured_tick, g.edge == k.edge)),
-        g.prev_valid == k.prev_valid,
-        z3.Implies(
-            g.prev_valid,
-            z3.And(
-                g.prev_mgdl == k.prev_mgdl, g.prev_measured_tick == k.prev_measured_tick, g.prev_edge == k.prev_edge
-            ),
-        ),
+        *(
+            z3.And(gv == kv, z3.Implies(gv, z3.And(gm == km, gt == kt, ge == ke)))
+            for (gm, gt, gv, ge), (km, kt, kv, ke) in zip(rs.history(g), rs.history(s.glucose), strict=True)
+        )
     )
 
 
@@ -119,9 +130,10 @@ GLU = Ghost(
     "GLU",
     FAMILY,
     ("SEN-1", "SEN-3", "SEN-4", "SEN-5"),
-    "the kernel's last and previous valid readings are the reference's (only valid reports replace them)",
+    "the kernel's last valid reading and the three before it are the reference's history (only a valid report "
+    "enters it, at the front; the oldest leaves)",
     _fresh_glucose,
-    lambda ctx, s0, g: z3.And(z3.Not(g.valid), z3.Not(g.prev_valid)),
+    lambda ctx, s0, g: z3.And(*(z3.Not(v) for _m, _t, v, _e in rs.history(g))),
     _glucose_holds,
     glucose_after,
     observes=("outcome",),
@@ -283,7 +295,8 @@ def obligations() -> list[Obligation]:
                 FAMILY,
                 ("SEN-1", "SUS-2", "SUS-3"),
                 f"A {name} enters low-glucose suspend only when the reference's last valid reading is fresh and "
-                "at or below the threshold, or predicted low.",
+                "at or below the threshold, or is within the band above it and the reference's four-reading "
+                "least-squares trend predicts threshold + margin within 30 minutes.",
                 name,
                 (GLU, SETTLED),
                 lambda ctx, st, gs: z3.Implies(_lgs_entered(st), _due(ctx, st, glucose_after(ctx, st, gs[0]))),
@@ -321,29 +334,21 @@ def obligations() -> list[Obligation]:
 # --- planted defects --------------------------------------------------------------------------------------------
 
 
-def _replace_anyway(handlers: dict[type, Any]) -> dict[type, Any]:
-    """A report's value replaces the reading even when it is not used (the notice still says 'not used')."""
-    original = handlers[GlucoseReading]
-
-    def planted(c: Any, s: Any, e: Any, logic: Any) -> Any:
-        handled = original(c, s, e, logic)
-        g = handled.state.glucose
-        ok = e.status == GlucoseStatus.OK
-        glucose = g._replace(
-            mgdl=logic.ite(ok, e.mgdl, g.mgdl), measured_tick=logic.ite(ok, e.measured_tick, g.measured_tick)
-        )
-        return handled._replace(state=handled.state._replace(glucose=glucose))
-
-    return {**handlers, GlucoseReading: planted}
-
-
 WEAKENINGS: tuple[Weakening, ...] = (
+    Weakening(
+        "W-SEN4-HISTORY-DROPPED",
+        FAMILY,
+        "A report that is not used drops an older reading from the history (the trend of SUS-3 loses it).",
+        ("SEN-4",),
+        (("kernel.core", "HANDLERS", defects.history_drops_on_invalid),),
+        ("GHOST-CONS/GLU/GlucoseReading",),
+    ),
     Weakening(
         "W-SEN4-INVALID-REPLACES",
         FAMILY,
         "An invalid report's value replaces the last valid reading (the notice still says not used).",
         ("SEN-4",),
-        (("kernel.core", "HANDLERS", _replace_anyway),),
+        (("kernel.core", "HANDLERS", defects.replace_anyway),),
         ("SEN-4-NO-MODE", "SEN-1-LGS-START/GlucoseReading", "GHOST-CONS/GLU/GlucoseReading"),
     ),
     Weakening(
@@ -386,7 +391,8 @@ SCOPE: dict[str, str] = {
     "data. That the user is told (SENSOR_UNAVAILABLE alert) is tested, not proved here; controller boluses: "
     "bolus family.",
     "SEN-3": "The pairing window (15 min) is a design choice restated in specs/reference_safety.py.",
-    "SEN-4": "Freshness judged from the last valid reading: proved through GLU; the LGS end by sensor silence "
-    "(runs to its maximum) is the SUS-4 obligations'.",
+    "SEN-4": "Freshness judged from the last valid reading, and the four-reading history of the SUS-3 trend "
+    "never changed by an invalid report: proved through GLU (a refinement) and SEN-4-NO-MODE; the LGS end by "
+    "sensor silence (runs to its maximum) is the SUS-4 obligations'.",
     "SEN-5": "Mapping transmitter states and legacy error values onto GlucoseStatus is adapters.sensor's (tested).",
 }

@@ -24,17 +24,27 @@ Obligations over what the step emits:
   ``LGS_SUSPENDED`` it announces LOW_GLUCOSE_SUSPEND unless that alarm is still
   unacknowledged.  Premise: the pump was delivering and not in the SUS-4
   lockout after a resume (read from the kernel's lockout timer: assumed).
-* ``SUS-3-PREDICTED`` (SUS-3): the same for the reference prediction.  The
-  kernel's prediction is a *single difference*: the two most recent valid
-  in-range readings at most 15 min apart, extrapolated 30 min, reaching
-  threshold + margin.  A fit over more readings is not what is proved.
+* ``SUS-3-PREDICTED`` (SUS-3): the same for the reference prediction: the
+  newest reading within ``lgs_predict_band_mgdl`` above the threshold and the
+  least-squares line through the last four valid in-range readings
+  (``specs.reference_safety``) reaching threshold + margin 30 minutes ahead;
+  the tick commands no therapy and leaves the delivering mode, and a
+  predictive suspension without a measured low raises no new
+  LOW_GLUCOSE_SUSPEND alarm (it is a mode change, not an alarm; one still
+  unacknowledged from an earlier low may be repeated).  The converse, that no
+  suspension starts outside the band or without the predicted or measured
+  low, is ``proofs.families.sensing``'s ``SEN-1-LGS-START/*``.
 * ``SUS-4-CAP`` and ``SUS-4-ENDS-AT-CAP`` (SUS-4): an automatic suspension has
   lasted less than the configured maximum (``lgs_max_ticks``; the clinical
   rule caps it at 2 h), and the tick at which it would reach it leaves the
   suspension.  ``SUS-4-EARLY/<Event>``: leaving it for delivery before the
-  cap happens only by an accepted Resume, by LGS being switched off, or when
-  the reference says glucose recovered (fresh, above threshold, HIGH or
-  rising).
+  cap happens only by an accepted Resume, by LGS being switched off, or, once
+  it has lasted ``lgs_min_ticks`` minutes (counted by ghost ``LGS`` from the
+  notices), when the reference says glucose recovered: fresh, more than
+  ``lgs_resume_margin_mgdl`` above the threshold (hysteresis) and HIGH or with
+  a rising trend predicting more than threshold + margin + resume margin.
+  ``SUS-4-RESUME-WITNESS``: some tick does end a suspension on recovery (the
+  rule is not vacuous).
 
 Leaves out: the suspend reminder's repetition (tested), the 30-minute
 lockout after a manual resume (used as a premise, tested), what the user is
@@ -48,12 +58,13 @@ from typing import Any
 import z3
 
 from kernel.alarms import AlarmKind
-from kernel.commands import NoticeKind
+from kernel.commands import LgsEnd, NoticeKind
 from kernel.events import BolusRequest, Resume, Suspend, Tick
 from kernel.modes import Mode
 from kernel.state import PumpState
-from proofs.builders import EVENT_NAMES, Ghost, ghost_goal, ghost_obligations, ghost_step_goal
+from proofs.builders import EVENT_NAMES, Ghost, ghost_goal, ghost_obligations, ghost_step_goal, witness_on_step
 from proofs.context import Context, Step, boolean
+from proofs.families import safety_defects as defects
 from proofs.families.alarms import ALARMS
 from proofs.families.sensing import GLU, SETTLED, ghosts_step_goal, glucose_after
 from proofs.framework import Obligation
@@ -102,7 +113,7 @@ def _mode_change(st: Step) -> tuple[Any, Any, Any]:
     return shown, old, new
 
 
-def _lgs_after(ctx: Context, st: Step, g: tuple[Any, Any]) -> tuple[Any, Any]:
+def lgs_after(ctx: Context, st: Step, g: tuple[Any, Any]) -> tuple[Any, Any]:
     shown, old, new = _mode_change(st)
     enters = z3.And(shown, new == Mode.LGS_SUSPENDED)
     leaves = z3.And(shown, old == Mode.LGS_SUSPENDED)
@@ -122,7 +133,7 @@ LGS = Ghost(
     lambda ctx, s, g: z3.And(
         g[0] == (s.mode == Mode.LGS_SUSPENDED), z3.Implies(g[0], g[1] == s.timers.suspended_ticks)
     ),
-    _lgs_after,
+    lgs_after,
     observes=("notice", "outcome"),
 )
 
@@ -154,15 +165,33 @@ def _stops(ctx: Context, st: Step, gs: tuple[Any, ...]) -> Any:
     )
 
 
+def _stops_silently(ctx: Context, st: Step, gs: tuple[Any, ...]) -> Any:
+    """No therapy, the delivering mode left, and no new LOW_GLUCOSE_SUSPEND alarm without a measured low (ALM-5).
+
+    A LOW_GLUCOSE_SUSPEND alarm still unacknowledged from an earlier low may be repeated (``ALARMS``).
+    """
+    shown, _old, new = _mode_change(st)
+    kind = AlarmKind.LOW_GLUCOSE_SUSPEND
+    low = rs.measured_low(ctx.config, st.after.settings, gs[0], st.event.tick, Z)
+    return z3.And(
+        st.therapy_pulses() == 0,
+        shown,
+        new != Mode.DELIVERING,
+        z3.Implies(z3.And(st.announces(kind), z3.Not(gs[1][kind])), boolean(low)),
+    )
+
+
 def _early_goal(ctx: Context, st: Step, gs: tuple[Any, ...]) -> Any:
     shown, old, new = _mode_change(st)
     resumed = z3.And(shown, old == Mode.LGS_SUSPENDED, new == Mode.DELIVERING)
-    early = gs[1][1] + (1 if isinstance(st.event, Tick) else 0) < ctx.config.lgs_max_ticks
+    minutes = gs[1][1] + (1 if isinstance(st.event, Tick) else 0)
+    early = minutes < ctx.config.lgs_max_ticks
     after = st.after.settings
+    glucose = glucose_after(ctx, st, gs[0])
     allowed = z3.Or(
         _accepted(st, Resume),
         z3.Not(boolean(after.lgs_enabled)),
-        boolean(rs.recovered(ctx.config, after, glucose_after(ctx, st, gs[0]), st.event.tick, Z)),
+        boolean(rs.resume_allowed(ctx.config, after, glucose, st.event.tick, minutes, Z)),
     )
     return z3.Implies(z3.And(resumed, early), allowed)
 
@@ -208,13 +237,25 @@ def obligations() -> list[Obligation]:
             observes=("notice", "outcome"),
         )
     )
-    for oid, kind, reqs, what in (
-        ("SUS-2-STOPS", "low", ("SUS-2", "SEN-1"), "fresh and at or below the threshold"),
+    for oid, kind, reqs, statement, goal in (
+        (
+            "SUS-2-STOPS",
+            "low",
+            ("SUS-2", "SEN-1"),
+            "A tick at which LGS is on and the reference's last valid reading is fresh and at or below the threshold "
+            "commands no therapy and leaves the delivering mode; entering LGS_SUSPENDED it announces "
+            "LOW_GLUCOSE_SUSPEND unless that alarm is still unacknowledged.",
+            _stops,
+        ),
         (
             "SUS-3-PREDICTED",
             "predicted",
             ("SUS-3",),
-            "predicted (single difference, 30 min) to reach threshold + margin",
+            "A tick at which LGS and prediction are on, the reference's last valid reading is fresh and within the "
+            "band above the threshold, and the least-squares line of the last four valid readings reaches threshold "
+            "+ margin within 30 minutes, commands no therapy and leaves the delivering mode, raising no new "
+            "LOW_GLUCOSE_SUSPEND alarm unless glucose is measured at or below the threshold.",
+            _stops_silently,
         ),
     ):
         obs.append(
@@ -222,12 +263,10 @@ def obligations() -> list[Obligation]:
                 oid,
                 FAMILY,
                 reqs,
-                f"A tick at which LGS is on and the reference's last valid reading is {what} commands no therapy "
-                "and leaves the delivering mode; entering LGS_SUSPENDED it announces LOW_GLUCOSE_SUSPEND unless "
-                "that alarm is still unacknowledged.",
+                statement,
                 "Tick",
                 (GLU, ALARMS, SETTLED),
-                _stops,
+                goal,
                 premise=_due_premise(kind),
                 observes=("deliver", "alarm", "notice", "outcome"),
                 assumes=(LOCKOUT,),
@@ -260,55 +299,81 @@ def obligations() -> list[Obligation]:
                 FAMILY,
                 ("SUS-4",),
                 f"A {name} that resumes delivery from an automatic suspension before its maximum is an accepted "
-                "Resume, or LGS was switched off, or the reference says glucose recovered.",
+                "Resume, or LGS was switched off, or, once the suspension has lasted the minimum time, the "
+                "reference says glucose recovered (fresh, above threshold + resume margin, HIGH or rising with a "
+                "trend predicting above threshold + margin + resume margin).",
                 name,
                 (GLU, LGS),
                 _early_goal,
                 observes=("notice", "outcome"),
             )
         )
+    obs.append(
+        witness_on_step(
+            "SUS-4-RESUME-WITNESS",
+            FAMILY,
+            "Some tick ends an automatic suspension because glucose recovered (the resume rule is not vacuous).",
+            "Tick",
+            lambda st: z3.And(
+                st.accepted(),
+                _mode_change(st)[1] == Mode.LGS_SUSPENDED,
+                _mode_change(st)[2] == Mode.DELIVERING,
+                st.notice(NoticeKind.LGS_ENDED)[0],
+                st.notice(NoticeKind.LGS_ENDED)[1] == LgsEnd.RECOVERED,
+            ),
+            ("SUS-4",),
+        )
+    )
     return obs
 
 
-def _no_duration_end(original: Any) -> Any:
-    def planted(c: Any, s: Any, logic: Any) -> Any:
-        return original(c, s._replace(timers=s.timers._replace(suspended_ticks=0)), logic)
-
-    return planted
-
-
-def _suspend_keeps_bolus(original: Any) -> Any:
-    def planted(c: Any, s: Any, fx: Any, before: Any, logic: Any) -> Any:
-        settled, effects = original(c, s, fx, before, logic)
-        keep = logic.both(s.mode == Mode.SUSPENDED, before == Mode.DELIVERING)
-        return settled._replace(bolus=logic.pick(keep, s.bolus, settled.bolus)), effects
-
-    return planted
-
-
-def _suspend_ignored(original: Any) -> Any:
-    def planted(mode: Any, event_class: type, logic: Any) -> Any:
-        allowed, target = original(mode, event_class, logic)
-        return (allowed, mode) if event_class is Suspend else (allowed, target)
-
-    return planted
-
-
-def _threshold_strict(original: Any) -> Any:
-    def planted(c: Any, s: Any, logic: Any) -> Any:
-        st = s.settings
-        return original(c, s._replace(settings=st._replace(lgs_threshold_mgdl=st.lgs_threshold_mgdl - 1)), logic)
-
-    return planted
-
-
 WEAKENINGS: tuple[Weakening, ...] = (
+    Weakening(
+        "W-SUS3-BAND-IGNORED",
+        FAMILY,
+        "A predictive suspension starts however far above the threshold the newest reading is (no band).",
+        ("SUS-3",),
+        (("kernel.sensing", "predicted_low", defects.config_with(lgs_predict_band_mgdl=10_000)),),
+        ("SEN-1-LGS-START/Tick", "SEN-1-LGS-START/GlucoseReading"),
+    ),
+    Weakening(
+        "W-SUS3-TWO-POINT-TREND",
+        FAMILY,
+        "The trend is drawn through the two newest readings instead of fitted over four.",
+        ("SUS-3",),
+        (("kernel.sensing", "trend", defects.two_point_trend),),
+        ("SEN-1-LGS-START/Tick", "SUS-3-PREDICTED"),
+    ),
+    Weakening(
+        "W-SUS4-NO-MIN-DURATION",
+        FAMILY,
+        "A suspension may end on recovery before it has lasted the minimum time.",
+        ("SUS-4",),
+        (("kernel.conditions", "lgs_end", defects.config_with(lgs_min_ticks=0)),),
+        ("SUS-4-EARLY/GlucoseReading", "SUS-4-EARLY/Tick"),
+    ),
+    Weakening(
+        "W-SUS4-NO-RESUME-MARGIN",
+        FAMILY,
+        "Recovery needs no resume margin: glucose just above the threshold ends a suspension (no hysteresis).",
+        ("SUS-4",),
+        (("kernel.conditions", "lgs_end", defects.config_with(lgs_resume_margin_mgdl=0)),),
+        ("SUS-4-EARLY/GlucoseReading", "SUS-4-EARLY/Tick"),
+    ),
+    Weakening(
+        "W-SUS3-ALARM-ON-PREDICTION",
+        FAMILY,
+        "A predictive suspension raises the LOW_GLUCOSE_SUSPEND alarm without a measured low.",
+        ("SUS-3",),
+        (("kernel.core", "alarm_conditions", defects.lgs_alarm_on_mode),),
+        ("SUS-3-PREDICTED", "ALM-LGS-MEASURED/Tick"),
+    ),
     Weakening(
         "W-SUS4-NO-DURATION-END",
         FAMILY,
         "An automatic suspension never ends by its duration.",
         ("SUS-4",),
-        (("kernel.conditions", "lgs_end", _no_duration_end),),
+        (("kernel.conditions", "lgs_end", defects.no_duration_end),),
         ("SUS-4-ENDS-AT-CAP",),
     ),
     Weakening(
@@ -316,7 +381,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "Suspend leaves the running bolus in place (it goes on after the resume).",
         ("SUS-1",),
-        (("kernel.conditions", "settle", _suspend_keeps_bolus),),
+        (("kernel.conditions", "settle", defects.suspend_keeps_bolus),),
         ("SUS-1-NO-OLD-BOLUS", "GHOST-CONS/SUSPEND/Suspend"),
     ),
     Weakening(
@@ -324,7 +389,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "Suspend is accepted but leaves the pump delivering.",
         ("SUS-1",),
-        (("kernel.core", "event_transition", _suspend_ignored),),
+        (("kernel.core", "event_transition", defects.suspend_ignored),),
         ("SUS-1-NO-THERAPY", "GHOST-CONS/SUSPEND/Suspend"),
     ),
     Weakening(
@@ -332,7 +397,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "A reading equal to the threshold does not suspend.",
         ("SUS-2",),
-        (("kernel.conditions", "glucose_low", _threshold_strict),),
+        (("kernel.conditions", "glucose_low", defects.threshold_strict),),
         ("SUS-2-STOPS",),
     ),
     Weakening(
@@ -349,8 +414,10 @@ SCOPE: dict[str, str] = {
     "SUS-1": "The repeating reminder while suspended is tested, not proved here; stops 'within one tick': the "
     "Suspend step itself commands nothing and every later tick is covered.",
     "SUS-2": "Premise: the pump was delivering and outside the SUS-4 lockout (kernel timer, tested).",
-    "SUS-3": "Proved for the kernel's single-difference prediction (last two valid in-range readings, at most "
-    "15 min apart); the catalogue's 'valid recent readings' is read as that pair.",
-    "SUS-4": "The cap is the configured lgs_max_ticks (2 h by the clinical rule); the 30-minute lockout after a "
-    "manual resume is tested only. Sensor silence does not end a suspension early (kernel.sensing).",
+    "SUS-3": "Proved for the least-squares line through the last four valid in-range readings placed at equal "
+    "steps (span 3..31 min, no gap over half the span), with the band above the threshold; the catalogue's "
+    "'valid recent readings' is read as those four. The band, span and margin are configuration.",
+    "SUS-4": "The cap is the configured lgs_max_ticks (2 h by the clinical rule), the minimum lgs_min_ticks and "
+    "the resume margin are configuration; the 30-minute lockout after a manual resume is tested only. Sensor "
+    "silence does not end a suspension early (kernel.sensing).",
 }
