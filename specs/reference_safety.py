@@ -56,14 +56,17 @@ kernel's commands against them.
   trend rises (``b > 0``) and predicts more than ``threshold + margin +
   resume margin``.  An early end is allowed only once the suspension has
   lasted ``lgs_min_ticks`` minutes (``resume_allowed``).
-* Measured low (ALM-5): a fresh valid reading at or below the threshold; the
-  LOW_GLUCOSE_SUSPEND alarm is for that (a person must treat the low), not for
-  a suspension on a prediction alone.
-* Repetition (ALM-1, ALM-5): while an announced alarm is unacknowledged, the
-  pump announces it again, never as a new alarm: ``repeat_ticks`` minutes after
-  the last announcement every unacknowledged alarm is announced again with
-  the repetition count, which counts the repetitions since the last new alarm
-  (1, 2, then ``REPEATS_MAX`` for good); a new alarm carries count 0.
+* Measured low (ALM-5): a fresh valid reading at or below the threshold,
+  confirmed: the sensor's own LOW, or a second valid reading in a row at or
+  below it; the LOW_GLUCOSE_SUSPEND alarm is for that (a person must treat the
+  low), not for a suspension on a prediction alone.
+* Repetition (ALM-1, ALM-5): while an announced alarm that needs a person
+  (high or medium priority, ``PERSON_KINDS``) is unacknowledged, the pump
+  announces it again, never as a new alarm: ``repeat_ticks`` minutes after the
+  last announcement every such alarm is announced again with the repetition
+  count, which counts the repetitions while some such alarm waits (1, 2, then
+  ``REPEATS_MAX`` for good; a new alarm does not reset it, none waiting does);
+  a new alarm carries count 0.  Low-priority alerts are never repeated.
 
 Units: ``_mgdl``, ``_ticks`` (minutes).
 """
@@ -73,6 +76,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from kernel.alarms import PRIORITY, AlarmKind, Priority
 from kernel.config import PumpConfig
 from kernel.events import GlucoseReading, GlucoseStatus
 from kernel.logic import Logic
@@ -92,6 +96,8 @@ SPAN_MIN_TICKS = 3
 """The structural rules make the shortest configurable span 3 minutes (one per step)."""
 REPEATS_MAX = 3
 """An unacknowledged alarm's repetition count stops growing at 3, the loudest escalation (ALM-5)."""
+PERSON_KINDS: tuple[int, ...] = tuple(int(k) for k in AlarmKind if PRIORITY[k] in (Priority.HIGH, Priority.MEDIUM))
+"""Alarm kinds that need a person to act (IEC 60601-1-8 high and medium priority, ``kernel.alarms.PRIORITY``)."""
 
 
 def carries_glucose(e: GlucoseReading, L: Logic) -> Any:
@@ -175,8 +181,12 @@ def low_now(c: PumpConfig, st: TherapySettings, g: GlucoseState, now_ticks: Any,
 
 
 def measured_low(c: PumpConfig, st: TherapySettings, g: GlucoseState, now_ticks: Any, L: Logic) -> Any:
-    """ALM-5: a fresh valid reading at or below the threshold (a person must treat the low)."""
-    return L.both(reading_fresh(c, g, now_ticks, L), g.mgdl <= st.lgs_threshold_mgdl)
+    """ALM-5: a confirmed low a person must treat: a fresh valid reading at or below the threshold that is the
+    sensor's own LOW, or whose valid predecessor was at or below the threshold too (two in a row)."""
+    readings = history(g)
+    newest, previous = readings[0], readings[1]
+    confirmed = L.either(g.edge == -1, L.both(previous[2], previous[0] <= st.lgs_threshold_mgdl))
+    return L.all(reading_fresh(c, g, now_ticks, L), newest[0] <= st.lgs_threshold_mgdl, confirmed)
 
 
 def trend_fits(c: PumpConfig, g: GlucoseState, L: Logic) -> Any:
@@ -253,7 +263,12 @@ def repetition_due(minutes_since_announced: Any, repeat_ticks: Any) -> Any:
     return minutes_since_announced >= repeat_ticks
 
 
-def repeat_count_after(count: Any, new_alarm: Any, repeated: Any, L: Logic) -> Any:
-    """The count an announcement carries: 0 for a new alarm, one more (at most ``REPEATS_MAX``) for a
-    repetition of unacknowledged ones, else unchanged (ALM-5)."""
-    return L.ite(new_alarm, 0, L.ite(repeated, L.min(count + 1, REPEATS_MAX), count))
+def repeat_count_after(count: Any, waiting_after: Any, repeated: Any, L: Logic) -> Any:
+    """How long the pump has been left unanswered, in repetitions (ALM-5): one more (at most ``REPEATS_MAX``)
+    for a repetition, else unchanged, and 0 once no alarm needing a person waits.  A new alarm leaves it."""
+    return L.ite(waiting_after, L.ite(repeated, L.min(count + 1, REPEATS_MAX), count), 0)
+
+
+def repeat_signal(count_after: Any, new_alarm: Any, L: Logic) -> Any:
+    """The count an ``Alarm`` command carries: 0 for a new alarm, the count for a repetition (ALM-5)."""
+    return L.ite(new_alarm, 0, count_after)

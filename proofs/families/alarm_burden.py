@@ -8,25 +8,28 @@ kinds are announced and not acknowledged since).  It has two numbers:
 
 * the *minutes since the last announcement*: 0 after a step that emits any
   ``Alarm`` command, one more after every other accepted tick;
-* the *repetition count* of the reference ``specs.reference_safety``: 0 after
-  a step that announces a *new* alarm (a kind not announced-and-unacknowledged
-  before the step, or acknowledged by the step itself and raised again by its
-  condition), one more, at most 3, after a step that announces only
-  unacknowledged ones again (a repetition).
+* the *repetition count* of the reference ``specs.reference_safety``: one
+  more, at most 3, after a step that announces only unacknowledged ones
+  again (a repetition), unchanged by a step that announces a *new* alarm (a
+  kind not announced-and-unacknowledged before the step, or acknowledged by
+  the step itself and raised again by its condition), and 0 once no alarm
+  that needs a person (high or medium priority) waits.
 
 ``GHOST-CONS/REPEAT/<Event>`` proves, with ``ALARMS`` as a hypothesis (it is
 proved inductive on its own), that while some alarm is unacknowledged the
 kernel's countdown is ``alarm_repeat_ticks`` minus those minutes and its
-count is the reference's.  Obligations over what the step emits:
+count is the reference's (only alarms that need a person count as waiting).
+Obligations over what the step emits:
 
-* ``ALM-REPEAT-DUE`` (ALM-1, ALM-3): while some alarm is announced and
-  unacknowledged, the tick that reaches ``alarm_repeat_ticks`` minutes since
-  the last announcement announces again: every unacknowledged alarm, with a
+* ``ALM-REPEAT-DUE`` (ALM-1, ALM-3): while some high or medium alarm is
+  announced and unacknowledged, the tick that reaches ``alarm_repeat_ticks``
+  minutes since the last announcement announces again: every such alarm, with a
   count of at least 1, unless that tick announces a new alarm (which starts
   the time again).  So an unacknowledged alarm is heard at least every
   ``alarm_repeat_ticks`` minutes while announcements of it are the only ones.
 * ``ALM-REPEAT/<Event>`` (ALM-1, ALM-3): every ``Alarm`` command carries the
-  reference count (a new alarm 0; the n-th repetition since min(n, 3)); and a
+  reference count (a new alarm 0, a repetition the count); a low-priority
+  alert is never repeated (announced again only with a new alarm); and a
   step announces only already-unacknowledged alarms (a repetition) only on
   an accepted tick at ``alarm_repeat_ticks`` minutes since the last
   announcement: never more often, never on another event, and never while no
@@ -35,7 +38,8 @@ count is the reference's.  Obligations over what the step emits:
   LOW_GLUCOSE_SUSPEND as a new alarm only when the pump is in a low-glucose
   suspension after it (ghost ``LGS`` of ``proofs.families.suspend``) and the
   reference's last valid reading (``GLU``) is fresh and at or below the
-  threshold: a predictive suspension alone is a mode change (an information
+  threshold, confirmed (the sensor's LOW or a second reading in a row at or
+  below it): a predictive suspension alone is a mode change (an information
   signal), not an alarm that asks a person to act.
 
 Assumes: the invariants, the structural rules, the ghosts' INIT/CONS.
@@ -58,7 +62,7 @@ from kernel.state import PumpState
 from proofs.builders import EVENT_NAMES
 from proofs.context import Context, Step, boolean
 from proofs.families import safety_defects as defects
-from proofs.families.alarms import ALARMS
+from proofs.families.alarms import ALARMS, _pending_after
 from proofs.families.sensing import GLU, ghosts_step_goal, glucose_after
 from proofs.families.suspend import LGS, lgs_after
 from proofs.framework import Obligation, Query
@@ -97,20 +101,26 @@ def _ticked(st: Step) -> Any:
     return z3.And(z3.BoolVal(isinstance(st.event, Tick)), st.accepted())
 
 
+def _waiting(pending: tuple[Any, ...]) -> Any:
+    """Some alarm that needs a person (high or medium priority) is announced and unacknowledged."""
+    return z3.Or(*(pending[k] for k in rs.PERSON_KINDS))
+
+
 def _repeat_after(ctx: Context, st: Step, g: tuple[Any, Any], pending: tuple[Any, ...]) -> tuple[Any, Any]:
     minutes, count = g
     announced = _announced(st)
     new = _new_alarm(st, pending)
     minutes_after = z3.If(announced, 0, z3.If(_ticked(st), minutes + 1, minutes))
-    return minutes_after, rs.repeat_count_after(count, new, z3.And(announced, z3.Not(new)), Z)
+    waiting_after = _waiting(_pending_after(ctx, st, pending))
+    return minutes_after, rs.repeat_count_after(count, waiting_after, z3.And(announced, z3.Not(new)), Z)
 
 
 def _repeat_holds(ctx: Context, s: PumpState, g: tuple[Any, Any]) -> Any:
     minutes, count = g
     t = s.timers
     period = ctx.config.alarm_repeat_ticks
-    waiting = z3.Or(*(s.alarms[k] == AlarmStatus.ACTIVE for k in range(N_ALARMS)))
-    return z3.Implies(
+    waiting = z3.Or(*(s.alarms[k] == AlarmStatus.ACTIVE for k in rs.PERSON_KINDS))
+    return z3.If(
         waiting,
         z3.And(
             minutes >= 0,
@@ -118,6 +128,7 @@ def _repeat_holds(ctx: Context, s: PumpState, g: tuple[Any, Any]) -> Any:
             t.alarm_repeat_countdown_ticks == period - minutes,
             t.alarm_repeats == count,
         ),
+        count == 0,
     )
 
 
@@ -126,8 +137,8 @@ def _fresh_repeat(prefix: str) -> tuple[Any, Any]:
 
 
 REPEAT_STATEMENT = (
-    "while an alarm is unacknowledged, the kernel's repetition countdown is alarm_repeat_ticks minus the minutes "
-    "since the last announcement, and its count is the reference's"
+    "while an alarm that needs a person is unacknowledged, the kernel's repetition countdown is alarm_repeat_ticks "
+    "minus the minutes since the last announcement, and its count is the reference's (0 while none waits)"
 )
 
 
@@ -161,13 +172,13 @@ def _repeat_consecution(ctx: Context, st: Step, pending: tuple[Any, ...], g: tup
 
 
 def _due_premise(ctx: Context, st: Step, pending: tuple[Any, ...], g: tuple[Any, Any]) -> Any:
-    waiting = z3.Or(*pending)
+    waiting = _waiting(pending)
     return z3.And(_ticked(st), waiting, boolean(rs.repetition_due(g[0] + 1, ctx.config.alarm_repeat_ticks)))
 
 
 def _due_goal(ctx: Context, st: Step, pending: tuple[Any, ...], g: tuple[Any, Any]) -> Any:
     repeated = z3.And(
-        *(z3.Implies(pending[k], st.announces(k)) for k in range(N_ALARMS)),
+        *(z3.Implies(pending[k], st.announces(k)) for k in rs.PERSON_KINDS),
         *(z3.Implies(present, count >= 1) for present, _k, count in _alarm_slots(st)),
     )
     return z3.Or(_new_alarm(st, pending), repeated)
@@ -175,11 +186,16 @@ def _due_goal(ctx: Context, st: Step, pending: tuple[Any, ...], g: tuple[Any, An
 
 def _rule_goal(ctx: Context, st: Step, pending: tuple[Any, ...], g: tuple[Any, Any]) -> Any:
     _minutes, count_after = _repeat_after(ctx, st, g, pending)
-    repetition = z3.And(_announced(st), z3.Not(_new_alarm(st, pending)))
+    new = _new_alarm(st, pending)
+    repetition = z3.And(_announced(st), z3.Not(new))
     due = z3.And(_ticked(st), boolean(rs.repetition_due(g[0] + 1, ctx.config.alarm_repeat_ticks)))
+    signal = rs.repeat_signal(count_after, new, Z)
+    low_kinds = [k for k in range(N_ALARMS) if k not in rs.PERSON_KINDS]
     return z3.And(
-        *(z3.Implies(present, count == count_after) for present, _k, count in _alarm_slots(st)),
+        *(z3.Implies(present, count == signal) for present, _k, count in _alarm_slots(st)),
         z3.Implies(repetition, due),
+        # A low-priority alert is never repeated: announced only as part of a new announcement.
+        *(z3.Implies(z3.And(st.announces(k), pending[k], z3.Not(_acknowledged(st, k))), new) for k in low_kinds),
     )
 
 
@@ -276,12 +292,28 @@ WEAKENINGS: tuple[Weakening, ...] = (
         ("ALM-REPEAT/Tick", "GHOST-CONS/ALARMS/Tick"),
     ),
     Weakening(
-        "W-ALM-REPEAT-COUNT-KEPT",
+        "W-ALM-REPEAT-COUNT-RESET",
         FAMILY,
-        "A new alarm does not reset the repetition count: it is announced with the count of the earlier ones.",
+        "A new alarm resets the repetition count: the escalation of an alarm still waiting falls back.",
         REQUIREMENTS,
-        (("kernel.core", "repeat_unacknowledged", defects.repeat_count_kept),),
-        ("ALM-REPEAT/Tick", "ALM-REPEAT/"),
+        (("kernel.core", "repeat_unacknowledged", defects.repeat_count_reset),),
+        ("GHOST-CONS/REPEAT/Tick", "ALM-REPEAT/", "GHOST-CONS/REPEAT/"),
+    ),
+    Weakening(
+        "W-ALM-REPEAT-LOW-PRIORITY",
+        FAMILY,
+        "Low-priority alerts (awareness only) are repeated like alarms that need a person.",
+        REQUIREMENTS,
+        (("kernel.core", "repeat_unacknowledged", defects.repeat_low_priority),),
+        ("ALM-REPEAT/Tick", "GHOST-CONS/REPEAT/Tick"),
+    ),
+    Weakening(
+        "W-ALM-LGS-UNCONFIRMED",
+        FAMILY,
+        "LOW_GLUCOSE_SUSPEND is raised on a single reading at or below the threshold, without confirmation.",
+        ("SUS-2",),
+        (("kernel.core", "alarm_conditions", defects.alarm_unconfirmed),),
+        ("ALM-LGS-MEASURED/",),
     ),
 )
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kernel.alarms import AlarmKind, AlarmStatus
+from kernel.alarms import REPEATED, AlarmKind, AlarmStatus
 from kernel.commands import GlucoseUse
 from kernel.events import GlucoseReading, GlucoseStatus, Suspend
 from kernel.modes import Mode
@@ -100,20 +100,22 @@ def _repeat(
     *,
     fires: bool = True,
     repeated: tuple[AlarmStatus, ...] = (AlarmStatus.ACTIVE,),
-    resets: bool = True,
-) -> tuple[tuple[Any, ...], Any, Any]:
-    """``kernel.alarms.repeat_unacknowledged`` with one defect switched on (the three flags below)."""
-    waiting = logic.any(*(logic.member(status, statuses) for status in repeated))
+    low_too: bool = False,
+    resets: bool = False,
+) -> tuple[tuple[Any, ...], Any, Any, Any]:
+    """``kernel.alarms.repeat_unacknowledged`` with one defect switched on (the flags below)."""
+    kinds = range(len(statuses)) if low_too else range(len(REPEATED))
+    waiting = logic.any(*(logic.member(statuses[k], repeated) for k in kinds))
     fresh = logic.any(*announced)
     due = logic.all(waiting, logic.not_(fresh), countdown_ticks <= 0)
     again = tuple(
-        logic.either(a, logic.both(due, logic.member(status, repeated))) if fires else a
-        for a, status in zip(announced, statuses, strict=True)
+        logic.either(a, logic.both(due, logic.member(status, repeated))) if fires and k in kinds else a
+        for k, (a, status) in enumerate(zip(announced, statuses, strict=True))
     )
     countdown = logic.ite(waiting, logic.ite(logic.either(fresh, due), repeat_ticks, countdown_ticks), 0)
     counting = logic.both(waiting, logic.not_(fresh)) if resets else waiting
     count = logic.ite(counting, logic.ite(due, logic.min(repeats + 1, ALARM_REPEATS_MAX), repeats), 0)
-    return again, countdown, count
+    return again, countdown, count, logic.ite(due, count, 0)
 
 
 def repeat_never(_original: Any) -> Any:
@@ -126,9 +128,28 @@ def repeat_acknowledged(_original: Any) -> Any:
     return lambda *args: _repeat(*args, repeated=(AlarmStatus.ACTIVE, AlarmStatus.ACKED))
 
 
-def repeat_count_kept(_original: Any) -> Any:
-    """A new announcement keeps the earlier repetition count."""
-    return lambda *args: _repeat(*args, resets=False)
+def repeat_low_priority(_original: Any) -> Any:
+    """Low-priority alerts are repeated too (they ask for awareness only: shown once)."""
+    return lambda *args: _repeat(*args, low_too=True)
+
+
+def repeat_count_reset(_original: Any) -> Any:
+    """A new alarm resets the repetition count (the escalation of a waiting alarm falls back)."""
+    return lambda *args: _repeat(*args, resets=True)
+
+
+def alarm_unconfirmed(original: Any) -> Any:
+    """LOW_GLUCOSE_SUSPEND on a single reading at or below the threshold, without confirmation."""
+
+    def planted(c: Any, s: Any, limit_hit: Any, logic: Any) -> Any:
+        holds = list(original(c, s, limit_hit, logic))
+        g = s.glucose
+        fresh = logic.both(g.valid, s.now_ticks - g.measured_tick <= c.glucose_max_age_ticks)
+        low = logic.all(s.mode == Mode.LGS_SUSPENDED, fresh, g.mgdl <= s.settings.lgs_threshold_mgdl)
+        holds[AlarmKind.LOW_GLUCOSE_SUSPEND] = low
+        return tuple(holds)
+
+    return planted
 
 
 def replace_anyway(handlers: dict[type, Any]) -> dict[type, Any]:

@@ -33,7 +33,7 @@ def test_planted_defects_are_refuted() -> None:
         (suspend, "W-SUS4-NO-DURATION-END"),
         (suspend, "W-SUS4-NO-MIN-DURATION"),
         (alarms, "W-ALM1-NO-HIGH-GATE"),
-        (alarm_burden, "W-ALM-REPEAT-COUNT-KEPT"),
+        (alarm_burden, "W-ALM-REPEAT-COUNT-RESET"),
     ):
         weakening = next(w for w in module.WEAKENINGS if w.id == wid)
         result = check_weakening(weakening, module.obligations())
