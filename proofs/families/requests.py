@@ -235,9 +235,10 @@ def _room_goal(ab: lemmas.AbstractStep) -> Any:
 
 
 def _memory(
-    goal: Callable[[Context, PumpState, Any, dict[str, Any]], Any], invariants: tuple[str, ...] = ()
+    goal: Callable[[Context, PumpState, Any, dict[str, Any]], Any], needs: tuple[str, ...], invariants: tuple[str, ...] = ()
 ) -> Callable[[Context], Query]:
-    """A query on the memory alone, assuming the ghost, the lemmas, and only the invariants named."""
+    """A query on the memory alone, assuming the ghost, and only the lemma facts and invariants named (a smaller
+    query; fewer hypotheses only make a proof harder)."""
 
     def build(ctx: Context) -> Query:
         s = ctx.fresh_state("rm")
@@ -249,24 +250,48 @@ def _memory(
         facts = lemmas.recall_facts(s, v["request_id"], v["known"], v["original"]) + lemmas.full_facts(
             ctx.config, s, v["full"]
         )
-        hyps += [(f"LEMMA:{name}", formula) for name, formula in facts]
+        hyps += [(f"LEMMA:{name}", formula) for name, formula in facts if name in needs]
         return Query(hyps, [], goal(ctx, s, g, v))
 
     return build
 
 
+CAPACITY_FACTS = ("recall-finds", "full-at", "count-at")
+
+
 def _mem_cons(remembers: bool) -> Callable[[Context, PumpState, Any, dict[str, Any]], Any]:
-    """GHOST-CONS for a request step, from its contract: memory answered as the reference says, or kept."""
+    """GHOST-CONS for a request step, from its contract: memory answered as the reference says, or kept.
+
+    Proved case by case: in each case the updated ghost equals an explicit value (goal ``<case>:ghost``) and the
+    invariant holds of that value (``<case>:holds``); together they are the invariant of the updated ghost.
+    """
 
     def goal(ctx: Context, s: PumpState, g: Any, v: dict[str, Any]) -> Any:
-        g2 = _advanced(g, v["request_id"], v["tick"], v["reason"], v["replayed"])
-        if remembers:
-            after = s._replace(requests=ref.after_answer(s, v["request_id"], v["reason"]))
-            contract = z3.And(z3.Not(v["known"]), z3.Not(v["full"]), v["request_id"] >= 1, v["tick"] == s.now_ticks)
+        rid = v["request_id"]
+        g2 = _advanced(g, rid, v["tick"], v["reason"], v["replayed"])
+        answered_now = _answered_now(v["reason"], v["replayed"])
+        if not remembers:
+            contract = z3.Not(answered_now)
+            cases = [("kept", contract, g, s)]
         else:
-            after = s
-            contract = z3.Not(_answered_now(v["reason"], v["replayed"]))
-        return z3.Implies(contract, _holds(ctx, after, g2))
+            after = s._replace(requests=ref.after_answer(s, rid, v["reason"]))
+            contract = z3.And(z3.Not(v["known"]), z3.Not(v["full"]), rid >= 1, v["tick"] == s.now_ticks)
+            note = _live_note(g, s.now_ticks)
+            noted = (g[0], z3.BoolVal(True), v["reason"], s.now_ticks)
+            cases = [
+                ("other-id", z3.And(contract, rid != g[0]), g, after),
+                ("x-while-noted", z3.And(contract, rid == g[0], note), None, after),
+                ("x-fresh", z3.And(contract, rid == g[0], z3.Not(note), answered_now), noted, after),
+                ("x-unanswered", z3.And(contract, rid == g[0], z3.Not(note), z3.Not(answered_now)), g, after),
+            ]
+        goals = []
+        for name, case, value, state in cases:
+            if value is None:  # the case cannot arise: X noted and live is known, and the contract says not known
+                goals.append((f"{name}:impossible", z3.Not(case)))
+                continue
+            goals.append((f"{name}:ghost", z3.Implies(case, z3.And(*(a == b for a, b in zip(g2, value, strict=True))))))
+            goals.append((f"{name}:holds", z3.Implies(case, _holds(ctx, state, value))))
+        return goals
 
     return goal
 
@@ -300,7 +325,7 @@ def obligations() -> list[Obligation]:
             "After a request step that answers a request and remembers it as its contract says "
             f"(REQ-STEP/<Event>/memory): {REQ_X.statement}",
             None,
-            _memory(_mem_cons(True)),
+            _memory(_mem_cons(True), ("recall-finds-every", "recall-finds", "full-at")),
             ("outcome",),
         ),
         _obligation(
@@ -309,7 +334,7 @@ def obligations() -> list[Obligation]:
             "After a request step that keeps the memory, which its contract allows only when it answers nothing "
             f"afresh (REQ-STEP/<Event>/memory): {REQ_X.statement}",
             None,
-            _memory(_mem_cons(False)),
+            _memory(_mem_cons(False), ()),
             ("outcome",),
         ),
         _obligation(
@@ -317,7 +342,7 @@ def obligations() -> list[Obligation]:
             "safety",
             "While request X's first answer is less than 1440 minutes old, the memory recalls X with that answer.",
             None,
-            _memory(_mem_replay),
+            _memory(_mem_replay, ("recall-finds-every", "recall-answer")),
             (),
         ),
         _obligation(
@@ -325,7 +350,7 @@ def obligations() -> list[Obligation]:
             "safety",
             "A new request ID when requests_per_day_max live entries are counted: unknown, and the memory is full.",
             None,
-            _memory(_mem_capacity(True), ("INV-REQ-ORDER",)),
+            _memory(_mem_capacity(True), CAPACITY_FACTS, ("INV-REQ-ORDER",)),
             (),
         ),
         _obligation(
@@ -333,7 +358,7 @@ def obligations() -> list[Obligation]:
             "safety",
             "A new request ID when fewer than requests_per_day_max live entries are counted: unknown, not full.",
             None,
-            _memory(_mem_capacity(False), ("INV-REQ-ORDER",)),
+            _memory(_mem_capacity(False), CAPACITY_FACTS, ("INV-REQ-ORDER",)),
             (),
         ),
     ]
@@ -378,3 +403,92 @@ def obligations() -> list[Obligation]:
             ),
         ]
     return result
+
+
+def _off_by_one(original: Any) -> Any:
+    """memory_full looking one position too early: full with requests_per_day_max - 1 live."""
+    return lambda c, s, logic: original(c._replace(requests_per_day_max=c.requests_per_day_max - 1), s, logic)
+
+
+def _overwrite_newest(original: Any) -> Any:
+    """remember writing over the newest entry instead of shifting: that entry is forgotten while live."""
+    return lambda s, request_id, reason: Requests(
+        (request_id, *s.requests.ids[1:]), (s.now_ticks, *s.requests.ticks[1:]), (reason, *s.requests.outcomes[1:])
+    )
+
+
+def _accepted_only(original: Any) -> Any:
+    """remember keeping only accepted requests: a refused request's retry is decided anew."""
+
+    def planted(s: PumpState, request_id: Any, reason: Any) -> Requests:
+        new = original(s, request_id, reason)
+        kept = reason == int(Reason.ACCEPTED)
+        return Requests(
+            *(tuple(z3.If(kept, a, b) for a, b in zip(n, o, strict=True)) for n, o in zip(new, s.requests, strict=True))
+        )
+
+    return planted
+
+
+def _weakening(wid: str, statement: str, patches: Any, expected: tuple[str, ...]) -> Weakening:
+    return Weakening(wid, FAMILY, statement, ("BOL-5",), patches, expected)
+
+
+WEAKENINGS: tuple[Weakening, ...] = (
+    _weakening(
+        "W-REQ-REPLAY-ANEW",
+        "The request memory is not consulted: a repeated ID is decided (and accepted) anew.",
+        (("kernel.core", "recall", lambda _original: lambda s, request_id, logic: (False, 0)),),
+        ("LEMMA-REQ/recall-finds",),
+    ),
+    _weakening(
+        "W-REQ-RECALL-OLDEST",
+        "recall ignores the oldest slot: a request answered 600 requests ago is decided anew.",
+        (("kernel.requests", "REQUEST_SLOTS", lambda original: original - 1),),
+        ("LEMMA-REQ/recall-finds",),
+    ),
+    _weakening(
+        "W-REQ-SHORT-MEMORY",
+        "A request is remembered for 1439 minutes only.",
+        (("kernel.requests", "REQUEST_MEMORY_TICKS", lambda original: original - 1),),
+        ("LEMMA-REQ/recall-finds",),
+    ),
+    _weakening(
+        "W-REQ-FORGET-OLDEST",
+        "The memory is never full: the oldest live request is forgotten silently to make room.",
+        (("kernel.core", "memory_full", lambda _original: lambda c, s, logic: False),),
+        ("LEMMA-REQ/full-at",),
+    ),
+    _weakening(
+        "W-REQ-FULL-OFF-BY-ONE",
+        "The memory counts itself full one request early.",
+        (("kernel.core", "memory_full", _off_by_one),),
+        ("LEMMA-REQ/full-at",),
+    ),
+    _weakening(
+        "W-REQ-OVERWRITE-NEWEST",
+        "Remembering a request overwrites the newest entry, which is forgotten while live.",
+        (("kernel.core", "remember", _overwrite_newest),),
+        ("REQ-STEP/BolusRequest/memory",),
+    ),
+    _weakening(
+        "W-REQ-REFUSED-FORGOTTEN",
+        "Refused requests are not remembered: a refused request's retry is decided anew.",
+        (("kernel.core", "remember", _accepted_only),),
+        ("REQ-STEP/TempBasal/memory",),
+    ),
+    _weakening(
+        "W-REQ-REPLAY-DELIVERS",
+        "Requests are not treated as requests: a replay is decided again and may deliver again.",
+        (("kernel.core", "REQUEST_EVENTS", lambda _original: ()),),
+        ("BOL5/replay-same-answer/BolusRequest",),
+    ),
+)
+
+SCOPE: dict[str, str] = {
+    "BOL-5": "Proved for bolus and temp-basal requests (one namespace) over the outcome and the emitted commands, "
+    "for one arbitrary ID (hence every ID), the shipped 600-slot memory and any number of requests between, "
+    "assume-guarantee: lemmas on recall and memory_full alone, step contracts on the step with those two "
+    "abstracted, memory obligations with the REQ-X ghost. Capacity is stated against the live entries counted one "
+    "by one. Delivery of the request ID from the remote channel is the adapter's part (tested).",
+}
