@@ -1,54 +1,59 @@
-"""Request identity for 24 hours, and the request memory's capacity (BOL-5).
+"""Request identity for 24 hours, and the request memory's capacity (BOL-5): the obligations.
 
 Theory of operation
 -------------------
 BOL-5 is a property over time: a request whose ID was answered less than
 24 hours ago gets that answer again and delivers nothing more, however many
 other requests came between; a request beyond the memory's capacity is
-refused, never forgotten.  A ghost, ``REQ-X``, follows one arbitrary request
-ID ``X`` (any ID at least 1) beside the state.  Its update reads only what
-the steps emit and the event's fields: the first time a request with ID
-``X`` is *answered afresh* (not a replay, not refused for its form, its tick
-or a full memory, which answer nothing at a known time), the ghost notes the
-answer's reason and the event's tick; the note lasts 1,440 minutes, after
-which a new fresh answer replaces it.
+refused, never forgotten.  The ghost ``REQ-X`` (``requests_ghost``) follows
+one arbitrary request ID ``X``; its update reads only the outcome the step
+emits and the event's fields.
 
-The ghost invariant is *position-free* (an earlier version tracked X's exact
-position, a 600-way if-then-else chain through the whole step: 75 to 418 s
-an obligation): in every state, empty slots come after every used one; and
-while the note is live, (a) every live entry holding ``X`` holds the noted
-tick and reason (slot by slot), and (b) some entry at a position below
-``requests_per_day_max`` holds ``X`` with the noted tick: so the pump never
-forgets it, however many requests come between.
+Feasibility.  The memory is the shipped 600 slots.  Run through the whole
+shipped step with a ghost tracking X's exact position, every obligation took
+75 to 418 s.  The proof is therefore split assume-guarantee style into three
+halves, each a set of obligations of this family, all naming BOL-5, so the
+requirement is proved only when every one of them is:
 
-* ``GHOST-INIT/REQ-X`` and ``GHOST-CONS/REQ-X/<Event>`` prove it by induction
-  over every event class.
-* ``BOL5/replay-same-answer/BolusRequest`` and ``.../TempBasal`` (the
-  property): a well-formed current request with ID ``X`` within 1,440
-  minutes of the first answer gets the same reason, is marked replayed, and
-  the step emits no command at all (no ``Deliver``, no notice, no alarm).
-* ``BOL5/memory-full-refused/<Event>``: a well-formed current request whose
-  ID is not remembered, when ``requests_per_day_max`` answered requests are
-  live (counted one by one, ``specs.reference_bolus.live_count``), is refused
-  with ``REQUEST_MEMORY_FULL``, commands nothing and forgets nothing (the
-  memory is unchanged); ``BOL5/memory-room-decides/<Event>``: with fewer
-  live, it is never refused for a full memory nor taken for a replay.
+* ``LEMMA-REQ/...`` (``requests_memory``): the shipped ``recall`` and
+  ``memory_full`` alone, against the reference reading of the memory
+  (``specs.reference_bolus``: live entries, counted one by one).
+* The step half, on the shipped step of ``BolusRequest`` and ``TempBasal``
+  with ``recall`` and ``memory_full`` replaced by *free* values (so what is
+  proved holds whatever they return, in particular what the lemmas say):
+  ``REQ-STEP/<Event>/memory``: the step keeps the memory and the time, or
+  (only for a current request with a new ID and room) answers it exactly as
+  ``reference_bolus.after_answer`` says, and every request answered afresh
+  is remembered; ``BOL5/replay-same-answer/<Event>``: a current request the
+  memory recalls gets the recalled answer, marked replayed, and the step
+  emits no command at all; ``BOL5/memory-full-refused/<Event>``: a current
+  new request with the memory full is refused with ``REQUEST_MEMORY_FULL``,
+  commands nothing and the memory is unchanged;
+  ``BOL5/memory-room-decides/<Event>``: with room, it is neither refused for
+  a full memory nor taken for a replay.
+* The memory half, on an arbitrary 600-slot memory with the step's values
+  free but for the lemmas and the step contract:
+  ``GHOST-INIT/REQ-X``, ``GHOST-CONS/REQ-X/<Event>`` for the 16 events
+  without a request ID (the shipped step itself), and
+  ``GHOST-CONS/REQ-X/request-answered`` / ``request-kept`` for request steps
+  (from ``REQ-STEP``'s contract, case by case); ``REQ-MEM/replay-recalled``:
+  while X's note is live, the memory recalls X with the noted answer;
+  ``REQ-MEM/full-at-capacity`` / ``room-below-capacity``: a new ID is
+  unknown, and the memory is full exactly when ``requests_per_day_max`` live
+  entries are counted.
 
-Feasibility, assume-guarantee (``proofs.families.requests_memory``): the
-obligations on request events run the shipped step with ``recall`` and
-``memory_full`` replaced by values constrained by four lemmas
-(``LEMMA-REQ/...``) proved on the shipped functions alone, for the shipped
-600-slot memory; ``remember`` and the rest of the step are the shipped code.
-Chosen over a smaller memory (which would prove nothing about the shipped
-kernel) and over a new kernel representation (the shift is already cheap;
-the cost was the 600-way terms of recall and memory_full inside the step).
-The lemmas are obligations of this family naming BOL-5, so BOL-5 is proved
-only when they are.
+Composition (by instantiation, stated in every obligation's ``assumes``):
+from a reachable state (invariants and ghost), the real ``recall`` and
+``memory_full`` values satisfy the lemmas, the real step satisfies the step
+half for them, and the memory half turns that into the ghost after the step
+and into "recalled with the first answer" / "full exactly at capacity", which
+the step half turns into what is emitted.  Chosen over a smaller memory
+(which proves nothing about the shipped kernel) and over a new kernel
+representation (the shift is cheap; the cost was the 600-way terms of recall
+and memory_full inside the step and a position-tracking ghost).
 
-Assumed beyond the structural rules and the invariants: the ghost's own
-invariant (proved by its INIT/CONS) and the abstraction (the lemmas).  Left
-out: that the shell hands the kernel the request ID the remote sent (the
-channel adapter, SEC-1, tested).
+Left out: that the shell hands the kernel the request ID the remote sent
+(the channel adapter, SEC-1, tested).
 """
 
 from __future__ import annotations
@@ -58,94 +63,33 @@ from typing import Any
 
 import z3
 
-from kernel import requests as memory
 from kernel.reasons import Reason
 from kernel.state import PumpState, Requests
-from proofs.builders import EVENT_NAMES, Ghost
-from proofs.context import Context, Step, boolean
+from proofs.builders import EVENT_NAMES
+from proofs.context import Context, boolean
+from proofs.families import requests_ghost as ghost
 from proofs.families import requests_memory as lemmas
+from proofs.families.requests_ghost import BUDGET_S, FAMILY, REQ_X, REQUEST_EVENTS, L
 from proofs.framework import Obligation, Query
 from proofs.weakening import Weakening
 from specs import reference_bolus as ref
-from specs.z3_logic import Z3
-
-FAMILY = lemmas.FAMILY
-L = Z3
-REQUEST_EVENTS = ("BolusRequest", "TempBasal")
-NOT_ANSWERED = (Reason.OUT_OF_RANGE, Reason.STALE_EVENT, Reason.FUTURE_EVENT, Reason.REQUEST_MEMORY_FULL)
-"""Refusals that answer nothing at a known time: the request is not remembered."""
-BUDGET_S = 20.0
-
-
-def _fresh(prefix: str) -> tuple[Any, Any, Any, Any]:
-    return (z3.Int(f"{prefix}.x"), z3.Bool(f"{prefix}.answered"), z3.Int(f"{prefix}.reason"), z3.Int(f"{prefix}.tick"))
-
-
-def _live_note(g: Any, now_ticks: Any) -> Any:
-    _, answered, _, tick = g
-    return z3.And(answered, now_ticks - tick < ref.MEMORY_MINUTES)
-
-
-def _holds(ctx: Context, s: PumpState, g: Any) -> Any:
-    x, answered, reason, tick = g
-    r = s.requests
-    # Time-free: entries holding X are the noted answer or older than the noted tick by 24 h or more.
-    expired = tick - ref.MEMORY_MINUTES
-    same = [
-        z3.Implies(r.ids[k] == x, z3.Or(z3.And(r.ticks[k] == tick, r.outcomes[k] == reason), r.ticks[k] <= expired))
-        for k in range(len(r.ids))
-    ]
-    kept = z3.Or(
-        *(z3.And(k < ctx.config.requests_per_day_max, r.ids[k] == x, r.ticks[k] == tick) for k in range(len(r.ids)))
-    )
-    return z3.And(
-        x >= 1,
-        z3.Implies(answered, tick <= s.now_ticks),
-        lemmas.empty_last(s),
-        z3.Implies(_live_note(g, s.now_ticks), z3.And(*same, kept)),
-    )
-
-
-def _advanced(g: Any, request_id: Any, tick: Any, reason: Any, replayed: Any) -> Any:
-    """The ghost after a request step with this ID, tick, outcome reason and replay mark (observables only)."""
-    x, answered, noted, noted_tick = g
-    answered_now = _answered_now(reason, replayed)
-    fresh = z3.And(answered_now, request_id == x, z3.Not(_live_note(g, tick)))
-    return (x, z3.Or(answered, fresh), z3.If(fresh, reason, noted), z3.If(fresh, tick, noted_tick))
-
-
-def _answered_now(reason: Any, replayed: Any) -> Any:
-    """Answered afresh: not a replay, and not refused for its form, its tick or a full memory."""
-    return z3.And(z3.Not(boolean(replayed)), *(reason != int(why) for why in NOT_ANSWERED))
-
-
-def _update(ctx: Context, st: Step, g: Any) -> Any:
-    if type(st.event).__name__ not in REQUEST_EVENTS:
-        return g
-    return _advanced(g, st.event.request_id, st.event.tick, st.effects.reason, st.effects.replayed)
-
-
-REQ_X = Ghost(
-    "REQ-X",
-    FAMILY,
-    ("BOL-5",),
-    "empty request slots come after every used one; while request X's first answer is less than 1440 minutes old, "
-    "every live entry holding X holds that answer and tick, and one at a position below requests_per_day_max does",
-    _fresh,
-    lambda ctx, s0, g: z3.And(g[0] >= 1, z3.Not(g[1])),
-    _holds,
-    _update,
-    observes=("outcome",),
-)
 
 
 def _obligation(
-    oid: str, kind: str, statement: str, event: str | None, build: Callable[[Context], Query], observes: tuple[str, ...]
+    oid: str,
+    kind: str,
+    statement: str,
+    event: str | None,
+    build: Callable[[Context], Query],
+    observes: tuple[str, ...],
+    assumes: tuple[str, ...] | None = None,
 ) -> Obligation:
-    return Obligation(oid, FAMILY, kind, ("BOL-5",), statement, build, observes, CHAIN, event, BUDGET_S)
+    chain = CHAIN if assumes is None else assumes
+    return Obligation(oid, FAMILY, kind, ("BOL-5",), statement, build, observes, chain, event, BUDGET_S)
 
 
-CHAIN = lemmas.ABSTRACTION + (
+CHAIN = (
+    *lemmas.ABSTRACTION,
     "the request-step contracts REQ-STEP/<Event>/... and the memory obligations REQ-MEM/... together: each "
     "half is one obligation of this family, proved on its own, and their composition is by instantiation",
 )
@@ -153,8 +97,8 @@ CHAIN = lemmas.ABSTRACTION + (
 
 def _init(ctx: Context) -> Query:
     s0 = ctx.initial_state()
-    g = _fresh("g0_REQ-X")
-    return Query(ctx.config_hypotheses(), [REQ_X.initial(ctx, s0, g)], _holds(ctx, s0, g))
+    g = ghost.fresh("g0_REQ-X")
+    return Query(ctx.config_hypotheses(), [REQ_X.initial(ctx, s0, g)], ghost.holds(ctx, s0, g))
 
 
 def _cons(event: str) -> Callable[[Context], Query]:
@@ -162,10 +106,10 @@ def _cons(event: str) -> Callable[[Context], Query]:
 
     def build(ctx: Context) -> Query:
         st = ctx.step(event)
-        g = _fresh("g_REQ-X")
+        g = ghost.fresh("g_REQ-X")
         hyps = ctx.config_hypotheses() + ctx.invariant_hypotheses(st.before)
-        hyps.append(("GHOST:REQ-X", _holds(ctx, st.before, g)))
-        return Query(hyps, list(st.definitions), _holds(ctx, st.after, _update(ctx, st, g)), step=st)
+        hyps.append(("GHOST:REQ-X", ghost.holds(ctx, st.before, g)))
+        return Query(hyps, list(st.definitions), ghost.holds(ctx, st.after, ghost.update(ctx, st, g)), step=st)
 
     return build
 
@@ -180,9 +124,9 @@ def _contract(event: str, goal: AbstractGoal, premise: AbstractGoal | None = Non
         ab = lemmas.abstract_request_step(ctx, event)
         st = ab.step
         hyps = ctx.config_hypotheses() + ctx.invariant_hypotheses(st.before)
-        conclusion = boolean(goal(ab))
         if premise is None:
-            return Query(hyps, list(st.definitions), conclusion, step=st)
+            return Query(hyps, list(st.definitions), goal(ab), step=st)
+        conclusion = boolean(goal(ab))
         condition = z3.And(boolean(ref.current(st.event, st.before, L)), boolean(premise(ab)))
         return Query(hyps, list(st.definitions), z3.Implies(condition, conclusion), premise=condition, step=st)
 
@@ -204,11 +148,11 @@ def _memory_contract(ab: lemmas.AbstractStep) -> Any:
         e.request_id >= 1,
         e.tick == st.before.now_ticks,
     )
-    return z3.And(
-        st.after.now_ticks == st.before.now_ticks,
-        z3.Or(_same(st.after.requests, st.before.requests), moved),
-        z3.Implies(_answered_now(st.effects.reason, st.effects.replayed), moved),
-    )
+    return [
+        ("time-kept", st.after.now_ticks == st.before.now_ticks),
+        ("kept-or-answered", z3.Or(_same(st.after.requests, st.before.requests), moved)),
+        ("answered-remembered", z3.Implies(ghost.answered_now(st.effects.reason, st.effects.replayed), moved)),
+    ]
 
 
 def _replay_goal(ab: lemmas.AbstractStep) -> Any:
@@ -234,32 +178,43 @@ def _room_goal(ab: lemmas.AbstractStep) -> Any:
 # --- the memory half: the 600-slot memory and the ghost, the step's values free ---------------------------------
 
 
+MemoryGoal = Callable[[Context, PumpState, Any, dict[str, Any]], Any]
+
+
 def _memory(
-    goal: Callable[[Context, PumpState, Any, dict[str, Any]], Any], needs: tuple[str, ...], invariants: tuple[str, ...] = ()
+    goal: MemoryGoal, needs: tuple[str, ...], invariants: tuple[str, ...] = (), premise: MemoryGoal | None = None
 ) -> Callable[[Context], Query]:
     """A query on the memory alone, assuming the ghost, and only the lemma facts and invariants named (a smaller
     query; fewer hypotheses only make a proof harder)."""
 
     def build(ctx: Context) -> Query:
         s = ctx.fresh_state("rm")
-        g = _fresh("gm_REQ-X")
+        g = ghost.fresh("gm_REQ-X")
         v = {name: z3.Int(f"rm!{name}") for name in ("request_id", "original", "reason", "tick")}
         v.update({name: z3.Bool(f"rm!{name}") for name in ("known", "full", "replayed", "remembers")})
         hyps = ctx.config_hypotheses() + [(lb, f) for lb, f in ctx.invariant_hypotheses(s) if lb in invariants]
-        hyps.append(("GHOST:REQ-X", _holds(ctx, s, g)))
+        hyps.append(("GHOST:REQ-X", ghost.holds(ctx, s, g)))
         facts = lemmas.recall_facts(s, v["request_id"], v["known"], v["original"]) + lemmas.full_facts(
             ctx.config, s, v["full"]
         )
         hyps += [(f"LEMMA:{name}", formula) for name, formula in facts if name in needs]
-        return Query(hyps, [], goal(ctx, s, g, v))
+        conclusion = goal(ctx, s, g, v)
+        if premise is None:
+            return Query(hyps, [], conclusion)
+        condition = premise(ctx, s, g, v)
+        if isinstance(conclusion, list):
+            conclusion = [(name, z3.Implies(condition, part)) for name, part in conclusion]
+        else:
+            conclusion = z3.Implies(condition, conclusion)
+        return Query(hyps, [], conclusion, premise=condition)
 
     return build
 
 
-CAPACITY_FACTS = ("recall-finds", "full-at", "count-at")
+CAPACITY_FACTS = ("recall-finds", "full-at", "count-at-capacity", "count-at-room")
 
 
-def _mem_cons(remembers: bool) -> Callable[[Context, PumpState, Any, dict[str, Any]], Any]:
+def _mem_cons(remembers: bool) -> MemoryGoal:
     """GHOST-CONS for a request step, from its contract: memory answered as the reference says, or kept.
 
     Proved case by case: in each case the updated ghost equals an explicit value (goal ``<case>:ghost``) and the
@@ -268,15 +223,15 @@ def _mem_cons(remembers: bool) -> Callable[[Context, PumpState, Any, dict[str, A
 
     def goal(ctx: Context, s: PumpState, g: Any, v: dict[str, Any]) -> Any:
         rid = v["request_id"]
-        g2 = _advanced(g, rid, v["tick"], v["reason"], v["replayed"])
-        answered_now = _answered_now(v["reason"], v["replayed"])
+        g2 = ghost.advanced(g, rid, v["tick"], v["reason"], v["replayed"])
+        answered_now = ghost.answered_now(v["reason"], v["replayed"])
         if not remembers:
             contract = z3.Not(answered_now)
             cases = [("kept", contract, g, s)]
         else:
             after = s._replace(requests=ref.after_answer(s, rid, v["reason"]))
             contract = z3.And(z3.Not(v["known"]), z3.Not(v["full"]), rid >= 1, v["tick"] == s.now_ticks)
-            note = _live_note(g, s.now_ticks)
+            note = ghost.live_note(g, s.now_ticks)
             noted = (g[0], z3.BoolVal(True), v["reason"], s.now_ticks)
             cases = [
                 ("other-id", z3.And(contract, rid != g[0]), g, after),
@@ -290,34 +245,46 @@ def _mem_cons(remembers: bool) -> Callable[[Context, PumpState, Any, dict[str, A
                 goals.append((f"{name}:impossible", z3.Not(case)))
                 continue
             goals.append((f"{name}:ghost", z3.Implies(case, z3.And(*(a == b for a, b in zip(g2, value, strict=True))))))
-            goals.append((f"{name}:holds", z3.Implies(case, _holds(ctx, state, value))))
+            goals.append((f"{name}:holds", z3.Implies(case, ghost.holds(ctx, state, value))))
         return goals
 
     return goal
 
 
+def _mem_replay_premise(ctx: Context, s: PumpState, g: Any, v: dict[str, Any]) -> Any:
+    return z3.And(ghost.live_note(g, s.now_ticks), v["request_id"] == g[0])
+
+
 def _mem_replay(ctx: Context, s: PumpState, g: Any, v: dict[str, Any]) -> Any:
-    premise = z3.And(_live_note(g, s.now_ticks), v["request_id"] == g[0])
-    return z3.Implies(premise, z3.And(v["known"], v["original"] == g[2]))
+    return [("known", v["known"]), ("answer", v["original"] == g[2])]
 
 
-def _mem_capacity(full: bool) -> Callable[[Context, PumpState, Any, dict[str, Any]], Any]:
-    def goal(ctx: Context, s: PumpState, g: Any, v: dict[str, Any]) -> Any:
+def _mem_capacity_premise(full: bool) -> MemoryGoal:
+    def premise(ctx: Context, s: PumpState, g: Any, v: dict[str, Any]) -> Any:
         new = z3.And(v["request_id"] >= 1, z3.Not(boolean(ref.remembered(s, v["request_id"], L))))
         count = ref.live_count(s, L)
         many = count >= ctx.config.requests_per_day_max if full else count < ctx.config.requests_per_day_max
-        return z3.Implies(z3.And(new, many), z3.And(z3.Not(v["known"]), v["full"] if full else z3.Not(v["full"])))
+        return z3.And(new, many)
+
+    return premise
+
+
+def _mem_capacity(full: bool) -> MemoryGoal:
+    def goal(ctx: Context, s: PumpState, g: Any, v: dict[str, Any]) -> Any:
+        return z3.And(z3.Not(v["known"]), v["full"] if full else z3.Not(v["full"]))
 
     return goal
 
 
 def obligations() -> list[Obligation]:
     result = lemmas.lemma_obligations()
-    result.append(_obligation("GHOST-INIT/REQ-X", "initiation", f"In the initial state: {REQ_X.statement}", None, _init, ()))
+    result.append(
+        _obligation("GHOST-INIT/REQ-X", "initiation", f"In the initial state: {REQ_X.statement}", None, _init, (), ())
+    )
     for name in EVENT_NAMES:
         if name not in REQUEST_EVENTS:
             statement = f"After every {name}: {REQ_X.statement}"
-            result.append(_obligation(f"GHOST-CONS/REQ-X/{name}", "consecution", statement, name, _cons(name), ()))
+            result.append(_obligation(f"GHOST-CONS/REQ-X/{name}", "consecution", statement, name, _cons(name), (), ()))
     result += [
         _obligation(
             "GHOST-CONS/REQ-X/request-answered",
@@ -342,7 +309,7 @@ def obligations() -> list[Obligation]:
             "safety",
             "While request X's first answer is less than 1440 minutes old, the memory recalls X with that answer.",
             None,
-            _memory(_mem_replay, ("recall-finds-every", "recall-answer")),
+            _memory(_mem_replay, ("recall-finds-every", "recall-answer"), premise=_mem_replay_premise),
             (),
         ),
         _obligation(
@@ -350,7 +317,7 @@ def obligations() -> list[Obligation]:
             "safety",
             "A new request ID when requests_per_day_max live entries are counted: unknown, and the memory is full.",
             None,
-            _memory(_mem_capacity(True), CAPACITY_FACTS, ("INV-REQ-ORDER",)),
+            _memory(_mem_capacity(True), CAPACITY_FACTS, ("INV-REQ-ORDER",), _mem_capacity_premise(True)),
             (),
         ),
         _obligation(
@@ -358,7 +325,7 @@ def obligations() -> list[Obligation]:
             "safety",
             "A new request ID when fewer than requests_per_day_max live entries are counted: unknown, not full.",
             None,
-            _memory(_mem_capacity(False), CAPACITY_FACTS, ("INV-REQ-ORDER",)),
+            _memory(_mem_capacity(False), CAPACITY_FACTS, ("INV-REQ-ORDER",), _mem_capacity_premise(False)),
             (),
         ),
     ]
