@@ -182,7 +182,11 @@ MemoryGoal = Callable[[Context, PumpState, Any, dict[str, Any]], Any]
 
 
 def _memory(
-    goal: MemoryGoal, needs: tuple[str, ...], invariants: tuple[str, ...] = (), premise: MemoryGoal | None = None
+    goal: MemoryGoal,
+    needs: tuple[str, ...],
+    invariants: tuple[str, ...] = (),
+    premise: MemoryGoal | None = None,
+    config: bool = True,
 ) -> Callable[[Context], Query]:
     """A query on the memory alone, assuming the ghost, and only the lemma facts and invariants named (a smaller
     query; fewer hypotheses only make a proof harder)."""
@@ -192,7 +196,8 @@ def _memory(
         g = ghost.fresh("gm_REQ-X")
         v = {name: z3.Int(f"rm!{name}") for name in ("request_id", "original", "reason", "tick")}
         v.update({name: z3.Bool(f"rm!{name}") for name in ("known", "full", "replayed", "remembers")})
-        hyps = ctx.config_hypotheses() + [(lb, f) for lb, f in ctx.invariant_hypotheses(s) if lb in invariants]
+        hyps = ctx.config_hypotheses() if config else []
+        hyps += [(lb, f) for lb, f in ctx.invariant_hypotheses(s) if lb in invariants]
         hyps.append(("GHOST:REQ-X", ghost.holds(ctx, s, g)))
         facts = lemmas.recall_facts(s, v["request_id"], v["known"], v["original"]) + lemmas.full_facts(
             ctx.config, s, v["full"]
@@ -211,7 +216,7 @@ def _memory(
     return build
 
 
-CAPACITY_FACTS = ("recall-finds", "full-at", "count-at-capacity", "count-at-room")
+CAPACITY_FACTS = ("recall-finds", "full-at", "count-at-prefix", "count-at-capacity", "count-at-room")
 
 
 def _mem_cons(remembers: bool) -> MemoryGoal:
@@ -309,7 +314,7 @@ def obligations() -> list[Obligation]:
             "safety",
             "While request X's first answer is less than 1440 minutes old, the memory recalls X with that answer.",
             None,
-            _memory(_mem_replay, ("recall-finds-every", "recall-answer"), premise=_mem_replay_premise),
+            _memory(_mem_replay, ("recall-finds-every", "recall-answer"), premise=_mem_replay_premise, config=False),
             (),
         ),
         _obligation(

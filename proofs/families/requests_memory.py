@@ -65,8 +65,9 @@ LEMMA_STATEMENTS: dict[str, str] = {
     "recall-finds": "A request ID (at least 1) is known to the memory exactly when some live entry holds it.",
     "recall-answer": "When a request ID is known, the answer recalled is the answer of some live entry holding it.",
     "full-at": "The memory is full exactly when its entry at position requests_per_day_max - 1 is live.",
-    "count-at": "With empty slots after every used one, at least requests_per_day_max live entries (counted one "
-    "by one) is the same as the entry at position requests_per_day_max - 1 being live.",
+    "count-at": "With empty slots after every used one, the live entries are a prefix of the memory; and then at "
+    "least requests_per_day_max live entries (counted one by one) is the same as the entry at position "
+    "requests_per_day_max - 1 being live.",
 }
 ABSTRACTION = (
     "kernel.core.recall and kernel.core.memory_full replaced in the step by fresh values constrained by "
@@ -107,11 +108,13 @@ def full_facts(c: Any, s: PumpState, full: Any) -> list[tuple[str, Any]]:
     last = c.requests_per_day_max - 1
     at = [z3.Implies(last == k, boolean(full) == boolean(ref.live(s, k, Z3))) for k in range(len(s.requests.ids))]
     many = ref.live_count(s, Z3) >= c.requests_per_day_max
-    ordered = empty_last(s)
+    lives = [boolean(ref.live(s, k, Z3)) for k in range(len(s.requests.ids))]
+    prefix = z3.And(*(z3.Implies(lives[k + 1], lives[k]) for k in range(len(lives) - 1)))
     return [
         ("full-at", z3.And(*at)),
-        ("count-at-capacity", z3.Implies(z3.And(ordered, many), at_last(c, s))),
-        ("count-at-room", z3.Implies(z3.And(ordered, at_last(c, s)), many)),
+        ("count-at-prefix", z3.Implies(empty_last(s), prefix)),
+        ("count-at-capacity", z3.Implies(z3.And(prefix, many), at_last(c, s))),
+        ("count-at-room", z3.Implies(z3.And(prefix, at_last(c, s)), many)),
     ]
 
 
