@@ -9,7 +9,7 @@ a memory that never counts itself full).  The chain itself is in ``proofs/famili
 from __future__ import annotations
 
 from proofs.context import Context, describe
-from proofs.families import requests
+from proofs.families import FAMILY_MODULES, requests
 from proofs.framework import run_query
 from proofs.weakening import check_weakening
 
@@ -40,3 +40,7 @@ def test_planted_request_defects_are_refuted() -> None:
     for weakening in chosen:
         result = check_weakening(weakening, obligations)
         assert result.caught, (weakening.id, result.tried)
+
+
+def test_request_family_is_registered() -> None:
+    assert "proofs.families.requests" in FAMILY_MODULES
