@@ -1,7 +1,7 @@
 """A fast sample of the request-identity proof family, BOL-5 (the whole family runs in the proof suite).
 
 Representative obligations of each half of the assume-guarantee chain are proved on the shipped kernel: a lemma
-on the shipped ``recall`` alone, the ghost's consecution for a request step that remembers, the step's replay
+on the shipped ``recall`` alone, the ghost's consecution for a request step that keeps the memory, the step's replay
 behaviour with recall abstracted; and two planted defects are refuted (a remember that overwrites a live entry,
 a memory that never counts itself full).  The chain itself is in ``proofs/families/requests.py``.
 """
@@ -13,7 +13,7 @@ from proofs.families import FAMILY_MODULES, requests
 from proofs.framework import run_query
 from proofs.weakening import check_weakening
 
-FAST = ("LEMMA-REQ/recall-finds", "GHOST-CONS/REQ-X/request-answered", "BOL5/replay-same-answer/BolusRequest")
+FAST = ("LEMMA-REQ/recall-finds", "GHOST-CONS/REQ-X/request-kept", "BOL5/replay-same-answer/BolusRequest")
 
 
 def test_representative_request_obligations_are_proved() -> None:
