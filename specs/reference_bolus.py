@@ -33,7 +33,7 @@ from kernel import events as ev
 from kernel.events import BolusRequest, Source
 from kernel.logic import Logic
 from kernel.settings import TherapySettings
-from kernel.state import PumpState
+from kernel.state import PumpState, Requests
 
 MEMORY_MINUTES = 1440
 """A request is remembered for 24 hours (BOL-5)."""
@@ -105,4 +105,15 @@ def multiple_of(pulses: Any, increment_pulses: Any, L: Logic) -> Any:
             L.both(increment_pulses == step, L.div_const(pulses, step) * step == pulses)
             for step in range(1, MAX_INCREMENT_PULSES + 1)
         )
+    )
+
+
+def after_answer(s: PumpState, request_id: Any, reason: Any) -> Requests:
+    """BOL-5: the memory after answering ``request_id`` now with ``reason``: the new entry first, every other
+    entry one place older, the oldest place leaves (whether it may leave is the capacity rule's business)."""
+    r = s.requests
+    return Requests(
+        (request_id, *r.ids[:-1]),
+        (s.now_ticks, *r.ticks[:-1]),
+        (reason, *r.outcomes[:-1]),
     )

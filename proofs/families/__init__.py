@@ -39,6 +39,7 @@ FAMILY_MODULES: tuple[str, ...] = (
     "proofs.families.emission",
     "proofs.families.primitives",
     "proofs.families.bolus",
+    "proofs.families.requests",
     "proofs.families.calculator",
 )
 
