@@ -21,9 +21,11 @@ Obligations over what the step emits:
 * ``SUS-2-STOPS`` (SUS-2): a tick at which LGS is on and the reference's last
   valid reading (``proofs.families.sensing.GLU``) is fresh and at or below the
   threshold commands no therapy and leaves the delivering mode; entering
-  ``LGS_SUSPENDED`` it announces LOW_GLUCOSE_SUSPEND unless that alarm is still
-  unacknowledged.  Premise: the pump was delivering and not in the SUS-4
-  lockout after a resume (read from the kernel's lockout timer: assumed).
+  ``LGS_SUSPENDED`` on a confirmed low (the reference's ``measured_low``: the
+  sensor's LOW or a second reading in a row at or below the threshold) it
+  announces LOW_GLUCOSE_SUSPEND unless that alarm is still unacknowledged.
+  Premise: the pump was delivering and not in the SUS-4 lockout after a
+  resume (read from the kernel's lockout timer: assumed).
 * ``SUS-3-PREDICTED`` (SUS-3): the same for the reference prediction: the
   newest reading within ``lgs_predict_band_mgdl`` above the threshold and the
   least-squares line through the last four valid in-range readings
@@ -157,11 +159,12 @@ def _due_premise(kind: str) -> Any:
 def _stops(ctx: Context, st: Step, gs: tuple[Any, ...]) -> Any:
     shown, _old, new = _mode_change(st)
     kind = AlarmKind.LOW_GLUCOSE_SUSPEND
+    confirmed = boolean(rs.measured_low(ctx.config, st.after.settings, gs[0], st.event.tick, Z))
     return z3.And(
         st.therapy_pulses() == 0,
         shown,
         new != Mode.DELIVERING,
-        z3.Implies(new == Mode.LGS_SUSPENDED, z3.Or(st.announces(kind), gs[1][kind])),
+        z3.Implies(z3.And(new == Mode.LGS_SUSPENDED, confirmed), z3.Or(st.announces(kind), gs[1][kind])),
     )
 
 
@@ -243,8 +246,8 @@ def obligations() -> list[Obligation]:
             "low",
             ("SUS-2", "SEN-1"),
             "A tick at which LGS is on and the reference's last valid reading is fresh and at or below the threshold "
-            "commands no therapy and leaves the delivering mode; entering LGS_SUSPENDED it announces "
-            "LOW_GLUCOSE_SUSPEND unless that alarm is still unacknowledged.",
+            "commands no therapy and leaves the delivering mode; entering LGS_SUSPENDED on a confirmed low it "
+            "announces LOW_GLUCOSE_SUSPEND unless that alarm is still unacknowledged.",
             _stops,
         ),
         (
