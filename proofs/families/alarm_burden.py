@@ -62,7 +62,7 @@ from kernel.state import PumpState
 from proofs.builders import EVENT_NAMES
 from proofs.context import Context, Step, boolean
 from proofs.families import safety_defects as defects
-from proofs.families.alarms import ALARMS, _pending_after
+from proofs.families.alarms import ALARMS
 from proofs.families.sensing import GLU, ghosts_step_goal, glucose_after
 from proofs.families.suspend import LGS, lgs_after
 from proofs.framework import Obligation, Query
@@ -111,7 +111,7 @@ def _repeat_after(ctx: Context, st: Step, g: tuple[Any, Any], pending: tuple[Any
     announced = _announced(st)
     new = _new_alarm(st, pending)
     minutes_after = z3.If(announced, 0, z3.If(_ticked(st), minutes + 1, minutes))
-    waiting_after = _waiting(_pending_after(ctx, st, pending))
+    waiting_after = _waiting(ALARMS.update(ctx, st, pending))
     return minutes_after, rs.repeat_count_after(count, waiting_after, z3.And(announced, z3.Not(new)), Z)
 
 
