@@ -114,6 +114,9 @@ DEFERRABLE: tuple[AlarmKind, ...] = (A.RESERVOIR_LOW, A.RESERVOIR_VERY_LOW)
 
 S = AlarmStatus
 
+# Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
+_ACTIVE = S.ACTIVE
+
 STATUS_TABLE: dict[tuple[AlarmStatus, bool, bool], tuple[AlarmStatus, bool]] = {
     # (status, condition holds, held back) -> (new status, announce now)
     (S.CLEAR, False, False): (S.CLEAR, False),
@@ -190,14 +193,14 @@ def high_alarm_active(statuses: tuple[int, ...], logic: Logic) -> bool:
 
     The high-priority kinds are the first ones of ``AlarmKind`` (checked at import).
     """
-    return logic.member(S.ACTIVE, statuses[_HIGH_SLICE])
+    return logic.member(_ACTIVE, statuses[_HIGH_SLICE])
 
 
 def acknowledge(statuses: tuple[int, ...], kind: int, holds: tuple[bool, ...], logic: Logic) -> tuple[int, ...]:
     """Statuses after acknowledging ``kind``: ACTIVE -> ACKED (condition holds) or CLEAR."""
     result: list[int] = []
     for k in AlarmKind:
-        acked = logic.both(kind == k, statuses[k] == S.ACTIVE)
+        acked = logic.both(kind == k, statuses[k] == _ACTIVE)
         result.append(logic.ite(acked, logic.ite(holds[k], S.ACKED, S.CLEAR), statuses[k]))
     return tuple(result)
 
@@ -221,13 +224,13 @@ def repeat_unacknowledged(
     new alarm itself goes out with count 0.  With nothing waiting both are 0
     (ALM-1, ALM-5).
     """
-    waiting = logic.member(S.ACTIVE, statuses[_REPEATED_SLICE])
+    waiting = logic.member(_ACTIVE, statuses[_REPEATED_SLICE])
     if logic.any(waiting, countdown_ticks != 0, repeats != 0) is False:
         return announced, countdown_ticks, repeats, 0
     fresh = logic.any(*announced)
     due = logic.all(waiting, logic.not_(fresh), countdown_ticks <= 0)
     again = tuple(
-        logic.either(a, logic.both(due, status == S.ACTIVE)) if k < len(REPEATED) else a
+        logic.either(a, logic.both(due, status == _ACTIVE)) if k < len(REPEATED) else a
         for k, (a, status) in enumerate(zip(announced, statuses, strict=True))
     )
     countdown = logic.ite(waiting, logic.ite(logic.either(fresh, due), repeat_ticks, countdown_ticks), 0)

@@ -32,6 +32,9 @@ from kernel.settings import TherapySettings
 from kernel.state import BasalState
 from kernel.units import ACC_UNITS_PER_PULSE, CPPH_PER_PPH, PERCENT_BITS, SLOT_TICKS
 
+# Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
+_NONE = TempKind.NONE
+
 
 def scheduled_pph(st: TherapySettings, time_of_day_ticks: int, logic: Logic) -> int:
     """The profile rate in force at ``time_of_day_ticks`` (BAS-1, BAS-3)."""
@@ -47,7 +50,7 @@ def effective_cpph(st: TherapySettings, b: BasalState, time_of_day_ticks: int, l
     """
     scheduled = scheduled_pph(st, time_of_day_ticks, logic)
     wanted = scheduled * CPPH_PER_PPH
-    running = logic.both(b.temp_remaining_ticks > 0, b.temp_kind != TempKind.NONE)
+    running = logic.both(b.temp_remaining_ticks > 0, b.temp_kind != _NONE)
     if running is not False:
         percent = b.temp_kind == TempKind.PERCENT
         # The factor is the percentage only for a percent temp, so it stays below 2**PERCENT_BITS (INV-TEMP).

@@ -38,6 +38,9 @@ from kernel.logic import Logic
 from kernel.reasons import Reason
 from kernel.settings import SettingsRule
 
+# Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
+_ACCEPTED = Reason.ACCEPTED
+
 
 class Purpose(enum.IntEnum):
     """Why pulses are commanded: only therapy counts toward limits and IOB (RES-3)."""
@@ -287,4 +290,4 @@ class Outcome(NamedTuple):
 
     @property
     def accepted(self) -> bool:
-        return self.reason == Reason.ACCEPTED
+        return self.reason == _ACCEPTED

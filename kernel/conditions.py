@@ -53,6 +53,20 @@ from kernel.sensing import glucose_low, lgs_end, reading_fresh
 from kernel.state import PumpState
 from kernel.windows import day_room, hour_room
 
+# Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
+_LIMIT_REACHED = AlarmKind.LIMIT_REACHED
+_ACKED = AlarmStatus.ACKED
+_ACTIVE = AlarmStatus.ACTIVE
+_MOTOR_FAILED = Condition.MOTOR_FAILED
+_AUTO_OFF = Mode.AUTO_OFF
+_DELIVERING = Mode.DELIVERING
+_EMPTY = Mode.EMPTY
+_LGS_SUSPENDED = Mode.LGS_SUSPENDED
+_MOTOR_FAULT = Mode.MOTOR_FAULT
+_OCCLUDED = Mode.OCCLUDED
+_SET_EXPIRED = Mode.SET_EXPIRED
+_SUSPENDED = Mode.SUSPENDED
+
 
 def apply_conditions(
     c: PumpConfig,
@@ -73,13 +87,13 @@ def apply_conditions(
     motor_failed: bool = False
     occluded: bool = False
     for condition, edge in edges:
-        if condition == Condition.MOTOR_FAILED:
+        if condition == _MOTOR_FAILED:
             motor_failed = edge
         else:
             occluded = edge
     mode = s.mode
     low = glucose_low(c, s, logic)
-    in_lgs = logic.either(mode == Mode.LGS_SUSPENDED, low)  # LGS_ENDED can apply only then (GLUCOSE_LOW comes first)
+    in_lgs = logic.either(mode == _LGS_SUSPENDED, low)  # LGS_ENDED can apply only then (GLUCOSE_LOW comes first)
     lgs_over: bool = False
     lgs_cause = 0
     if in_lgs is not False:
@@ -98,7 +112,7 @@ def apply_conditions(
     if logic.any(*holds) is not False:
         for condition, holds_now in zip(CONDITION_ORDER, holds, strict=True):
             mode = condition_transition(mode, condition, holds_now, logic)
-    left_lgs = logic.both(s.mode == Mode.LGS_SUSPENDED, mode == Mode.DELIVERING)
+    left_lgs = logic.both(s.mode == _LGS_SUSPENDED, mode == _DELIVERING)
     if left_lgs is not False:
         fx = notice(fx, NoticeKind.LGS_ENDED, left_lgs, lgs_cause, 0, 0, logic)
         locks = logic.both(left_lgs, lgs_cause == LgsEnd.MAX_DURATION)
@@ -115,7 +129,7 @@ def settle(c: PumpConfig, s: PumpState, fx: Effects, before: int, logic: Logic) 
     A pump that delivers, delivered before the event and has no suspension
     time counted has nothing to settle.
     """
-    stopped = s.mode != Mode.DELIVERING
+    stopped = s.mode != _DELIVERING
     changed = s.mode != before
     t = s.timers
     if logic.any(stopped, changed, t.suspended_ticks != 0) is False:
@@ -125,7 +139,7 @@ def settle(c: PumpConfig, s: PumpState, fx: Effects, before: int, logic: Logic) 
     s, fx = end_temp(s, fx, stopped, StopCause.DELIVERY_STOPPED, logic)
     suspended_now = is_one_of(s.mode, SUSPENDED_MODES, logic)
     entered_suspension = logic.all(changed, suspended_now, logic.not_(is_one_of(before, SUSPENDED_MODES, logic)))
-    entered_manual = logic.both(changed, s.mode == Mode.SUSPENDED)
+    entered_manual = logic.both(changed, s.mode == _SUSPENDED)
     t = s.timers
     suspended_ticks = logic.ite(logic.either(entered_suspension, logic.not_(suspended_now)), 0, t.suspended_ticks)
     countdown = logic.ite(entered_manual, c.suspend_reminder_ticks, t.reminder_countdown_ticks)
@@ -151,8 +165,8 @@ def limit_latched(s: PumpState, logic: Logic) -> bool:
     acknowledged; once the room is back it clears, and the next limit hit
     alerts again.
     """
-    status = s.alarms[AlarmKind.LIMIT_REACHED]
-    raised = logic.either(status == AlarmStatus.ACTIVE, status == AlarmStatus.ACKED)
+    status = s.alarms[_LIMIT_REACHED]
+    raised = logic.either(status == _ACTIVE, status == _ACKED)
     if raised is False:
         return False
     st = s.settings
@@ -166,7 +180,7 @@ def _sensing_lost(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
     st = s.settings
     wanted = logic.both(
         logic.either(st.lgs_enabled, st.controller_enabled),
-        is_one_of(s.mode, (Mode.DELIVERING, Mode.LGS_SUSPENDED), logic),
+        is_one_of(s.mode, (_DELIVERING, _LGS_SUSPENDED), logic),
     )
     if wanted is False:
         return False
@@ -189,14 +203,17 @@ def alarm_conditions(c: PumpConfig, s: PumpState, limit_hit: bool, logic: Logic)
     mode = s.mode
     in_place = is_one_of(mode, RESERVOIR_MODES, logic)
     pulses = s.reservoir.pulses
+    measured_low = mode == _LGS_SUSPENDED
+    if measured_low is not False:  # a measured low is read only during a low-glucose suspension (kernel.logic)
+        measured_low = logic.both(measured_low, _measured_low(c, s, logic))
     return (
-        mode == Mode.OCCLUDED,
-        mode == Mode.MOTOR_FAULT,
-        mode == Mode.EMPTY,
-        mode == Mode.SET_EXPIRED,
-        mode == Mode.AUTO_OFF,
+        mode == _OCCLUDED,
+        mode == _MOTOR_FAULT,
+        mode == _EMPTY,
+        mode == _SET_EXPIRED,
+        mode == _AUTO_OFF,
         s.motor.uncertain,
-        logic.both(mode == Mode.LGS_SUSPENDED, _measured_low(c, s, logic)),
+        measured_low,
         logic.both(in_place, pulses <= c.reservoir_very_low_pulses),
         logic.either(limit_hit, limit_latched(s, logic)),
         logic.both(in_place, pulses <= st.reservoir_low_pulses),

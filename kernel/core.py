@@ -61,6 +61,14 @@ from kernel.state import PumpState
 from kernel.temp import on_cancel_temp_basal, on_temp_basal
 from kernel.tick import on_tick
 
+# Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
+_MODE_CHANGED = NoticeKind.MODE_CHANGED
+_ACCEPTED = Reason.ACCEPTED
+_FUTURE_EVENT = Reason.FUTURE_EVENT
+_NOT_ALLOWED_IN_MODE = Reason.NOT_ALLOWED_IN_MODE
+_OUT_OF_RANGE = Reason.OUT_OF_RANGE
+_STALE_EVENT = Reason.STALE_EVENT
+
 Handler = Callable[[PumpConfig, PumpState, Any, Logic], Handled]
 
 HANDLERS: dict[type, Handler] = {
@@ -107,7 +115,7 @@ def in_range(e: Any, logic: Logic) -> bool:
 def tick_check(s: PumpState, e: Any, logic: Logic) -> int:
     """``STALE_EVENT``, ``FUTURE_EVENT`` or 0 for the event's tick (CLK-2)."""
     expected = s.now_ticks + (1 if type(e) is ev.Tick else 0)
-    return logic.ite(e.tick < expected, Reason.STALE_EVENT, logic.ite(e.tick > expected, Reason.FUTURE_EVENT, 0))
+    return logic.ite(e.tick < expected, _STALE_EVENT, logic.ite(e.tick > expected, _FUTURE_EVENT, 0))
 
 
 def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpState, Effects]:
@@ -118,15 +126,15 @@ def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpS
     """
     ranged = in_range(e, logic)
     if ranged is False:
-        return s, NO_EFFECTS._replace(reason=Reason.OUT_OF_RANGE)
+        return s, NO_EFFECTS._replace(reason=_OUT_OF_RANGE)
     cls = type(e)
-    timing = logic.ite(ranged, tick_check(s, e, logic), Reason.OUT_OF_RANGE)
+    timing = logic.ite(ranged, tick_check(s, e, logic), _OUT_OF_RANGE)
     handled = HANDLERS[cls](c, s, e, logic)
     allowed, target = event_transition(s.mode, cls, logic)
     if handled.checks:
-        decided = first_refusal(logic, ((allowed, Reason.NOT_ALLOWED_IN_MODE),) + handled.checks)
+        decided = first_refusal(logic, ((allowed, _NOT_ALLOWED_IN_MODE),) + handled.checks)
     else:
-        decided = logic.ite(allowed, 0, Reason.NOT_ALLOWED_IN_MODE)
+        decided = logic.ite(allowed, 0, _NOT_ALLOWED_IN_MODE)
 
     request = cls in REQUEST_EVENTS
     known = False
@@ -138,7 +146,7 @@ def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpS
         decided = logic.ite(known, original, logic.ite(full, Reason.REQUEST_MEMORY_FULL, decided))
     reason = logic.ite(timing != 0, timing, decided)
     replayed = logic.both(timing == 0, known)
-    commits = logic.both(reason == Reason.ACCEPTED, logic.not_(replayed))
+    commits = logic.both(reason == _ACCEPTED, logic.not_(replayed))
 
     proposed = handled.state
     person = shows_person(c, e, logic)
@@ -163,7 +171,7 @@ def transition(c: PumpConfig, s: PumpState, e: Any, logic: Logic) -> tuple[PumpS
     if alarms is not proposed.alarms:
         proposed = proposed._replace(alarms=alarms)
     moved = proposed.mode != s.mode
-    fx = notice(fx, NoticeKind.MODE_CHANGED, moved, s.mode, proposed.mode, 0, logic)
+    fx = notice(fx, _MODE_CHANGED, moved, s.mode, proposed.mode, 0, logic)
 
     after = logic.pick(commits, proposed, s)
     if request:

@@ -29,6 +29,9 @@ from kernel.logic import Logic
 from kernel.modes import Condition
 from kernel.state import BasalState, BolusState, PumpState
 
+# Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
+_NONE = TempKind.NONE
+
 Check = tuple[bool, int]
 """(holds, reason code when it does not)."""
 
@@ -106,7 +109,7 @@ def end_extended(s: PumpState, fx: Effects, when: bool, cause: int, logic: Logic
 
 def temp_running(s: PumpState, logic: Logic) -> bool:
     """True while a temp basal is in force."""
-    return logic.both(s.basal.temp_kind != TempKind.NONE, s.basal.temp_remaining_ticks > 0)
+    return logic.both(s.basal.temp_kind != _NONE, s.basal.temp_remaining_ticks > 0)
 
 
 def end_temp(s: PumpState, fx: Effects, when: bool, cause: int, logic: Logic) -> tuple[PumpState, Effects]:
@@ -118,7 +121,7 @@ def end_temp(s: PumpState, fx: Effects, when: bool, cause: int, logic: Logic) ->
     b = s.basal
     basal = BasalState(
         b.acc,
-        logic.ite(ends, TempKind.NONE, b.temp_kind),
+        logic.ite(ends, _NONE, b.temp_kind),
         logic.ite(ends, 0, b.temp_value),
         logic.ite(ends, 0, b.temp_remaining_ticks),
         b.temp_source,

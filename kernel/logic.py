@@ -42,6 +42,13 @@ checks it by comparing the shipped interpretation with an eager one that
 never skips.  This is how the shipped step stays cheap without a second,
 faster copy of it.
 
+Enum members.  CPython 3.11 reads an attribute of an ``Enum`` class through
+``EnumType.__getattr__``: ``Mode.DELIVERING`` costs about 50 ns, a module global
+about 10 ns, and the step reads dozens per event.  The modules on the step's
+path therefore bind the members they read as module constants
+(``_DELIVERING = Mode.DELIVERING``): the same objects, so the same meaning under
+every logic (``make bench``: a plain tick 669x an empty call before, 542x after).
+
 The primitives below are the trusted base: the few operations whose ``PY``
 and Z3 versions are written separately.  Each has a *domain* (its side
 condition): ``at`` and ``with_at`` need an index inside the tuple,

@@ -50,6 +50,9 @@ from kernel.reasons import Reason, StopCause
 from kernel.state import MotorState, PumpState, ReservoirState
 from kernel.windows import record_excess
 
+# Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
+_MOTOR_FAILED = Condition.MOTOR_FAILED
+
 
 def on_motor_report(c: PumpConfig, s: PumpState, e: MotorReport, logic: Logic) -> Handled:
     """Resolve the pending command with the motor's measurements (see module docstring)."""
@@ -78,7 +81,7 @@ def on_motor_report(c: PumpConfig, s: PumpState, e: MotorReport, logic: Logic) -
     windows = record_excess(s.settings, s.windows, excess, logic)
     accepted = s._replace(motor=motor, reservoir=reservoir, totals=totals, windows=windows)
     fx = notice(NO_EFFECTS, NoticeKind.PARTIAL_DELIVERY, shortfall > 0, commanded, shown, 0, logic)
-    edges = ((Condition.MOTOR_FAILED, faulted), (Condition.LINE_OCCLUDED, occluded))
+    edges = ((_MOTOR_FAILED, faulted), (Condition.LINE_OCCLUDED, occluded))
     return Handled(checks, accepted, fx, edges)
 
 
@@ -105,7 +108,7 @@ def watchdog(
     pending = m.pending_pulses > 0
     # Nothing to watch: with nothing pending, not uncertain and no wait counted, this tick changes nothing here.
     if logic.any(pending, m.uncertain, m.pending_ticks != 0) is False:
-        return s, fx, ((Condition.MOTOR_FAILED, False),)
+        return s, fx, ((_MOTOR_FAILED, False),)
     newly_uncertain = logic.both(pending, logic.not_(m.uncertain))
     waited = logic.ite(pending, m.pending_ticks + 1, 0)
     timed_out = logic.both(pending, waited > c.motor_ack_timeout_ticks)
@@ -121,4 +124,4 @@ def watchdog(
     s = s._replace(motor=motor)
     s, fx = end_bolus(s, fx, newly_uncertain, StopCause.DELIVERY_UNCERTAIN, logic)
     s, fx = end_extended(s, fx, newly_uncertain, StopCause.DELIVERY_UNCERTAIN, logic)
-    return s, fx, ((Condition.MOTOR_FAILED, timed_out),)
+    return s, fx, ((_MOTOR_FAILED, timed_out),)

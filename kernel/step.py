@@ -47,6 +47,10 @@ from kernel.reasons import Reason
 from kernel.settings import TherapySettings, rules_from_mask, settings_well_typed
 from kernel.state import PumpState
 
+# Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
+_DELIVER_COMMANDED = LogKind.DELIVER_COMMANDED
+_REASON_ACCEPTED = Reason.ACCEPTED
+
 
 class StepResult(NamedTuple):
     """What one step produced."""
@@ -81,7 +85,7 @@ def form_check(event: object) -> Reason:
                 return Reason.ILL_TYPED
         elif not _is_int(value):
             return Reason.ILL_TYPED
-    return Reason.ACCEPTED
+    return _REASON_ACCEPTED
 
 
 def _event_index(event: object) -> int:
@@ -109,7 +113,7 @@ def _log_records(
         records.append((LogKind.MODE_CHANGED, 0, int(before.mode), int(after.mode)))
     for command in commands:
         if isinstance(command, Deliver):
-            records.append((LogKind.DELIVER_COMMANDED, int(command.purpose), command.seq, command.pulses))
+            records.append((_DELIVER_COMMANDED, int(command.purpose), command.seq, command.pulses))
         elif isinstance(command, Alarm):
             records.append((LogKind.ALARM_ANNOUNCED, int(command.kind), 0, 0))
         elif command.kind != NoticeKind.MODE_CHANGED:
@@ -131,11 +135,11 @@ def step(config: PumpConfig, state: PumpState, event: Any) -> StepResult:
         Never raises because of ``event``.
     """
     form = form_check(event)
-    if form != Reason.ACCEPTED:
+    if form != _REASON_ACCEPTED:
         refused: tuple[tuple[int, int, int, int], ...] = ((LogKind.EVENT_REFUSED, _event_index(event), int(form), 0),)
         return StepResult(state._replace(log=append(state.log, state.now_ticks, refused)), (), Outcome(form))
     new_state, fx = transition(config, state, event, PY)
-    if fx.reason == Reason.ACCEPTED:
+    if fx.reason == _REASON_ACCEPTED:
         outcome = _ACCEPTED_REPLAYED if fx.replayed else _ACCEPTED
     else:
         reason = _REASONS[fx.reason]

@@ -60,6 +60,15 @@ from kernel.state import BasalState, BolusState, MotorState, PumpState, Reservoi
 from kernel.units import CPPH_PER_PPH, TICKS_PER_DAY
 from kernel.windows import advance, day_room, hour_room, record
 
+# Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
+_DELIVERING = Mode.DELIVERING
+_LGS_SUSPENDED = Mode.LGS_SUSPENDED
+_SUSPENDED = Mode.SUSPENDED
+_SUSPEND_REMINDER = NoticeKind.SUSPEND_REMINDER
+_THERAPY = Purpose.THERAPY
+_CONTROLLER = Source.CONTROLLER
+_COMPLETED = StopCause.COMPLETED
+
 
 def on_tick(c: PumpConfig, s: PumpState, e: Tick, logic: Logic) -> Handled:
     """Advance one minute and deliver it (see module docstring)."""
@@ -94,12 +103,12 @@ def _timers(c: PumpConfig, s: PumpState, logic: Logic) -> tuple[Timers, Reservoi
     """This minute's timers and set age (SUS-1, SUS-4, ALM-2, PER-4, RES-4), and the suspend reminder."""
     t = s.timers
     mode = s.mode
-    suspended = logic.either(mode == Mode.SUSPENDED, mode == Mode.LGS_SUSPENDED)
+    suspended = logic.either(mode == _SUSPENDED, mode == _LGS_SUSPENDED)
     suspended_ticks = logic.ite(suspended, t.suspended_ticks + 1, 0)
-    manual = mode == Mode.SUSPENDED
+    manual = mode == _SUSPENDED
     countdown = logic.ite(manual, t.reminder_countdown_ticks - 1, t.reminder_countdown_ticks)
     remind = logic.both(manual, countdown <= 0)
-    fx = notice(NO_EFFECTS, NoticeKind.SUSPEND_REMINDER, remind, suspended_ticks, 0, 0, logic)
+    fx = notice(NO_EFFECTS, _SUSPEND_REMINDER, remind, suspended_ticks, 0, 0, logic)
     timers = Timers(
         suspended_ticks,
         logic.ite(remind, c.suspend_reminder_ticks, countdown),
@@ -119,7 +128,7 @@ def _timers(c: PumpConfig, s: PumpState, logic: Logic) -> tuple[Timers, Reservoi
 def _sensor_fall_back(c: PumpConfig, s: PumpState, fx: Effects, logic: Logic) -> tuple[PumpState, Effects]:
     """A controller temp above the schedule ends when the sensor has no fresh valid reading (SEN-2, TMP-3)."""
     b = s.basal
-    controller_temp = logic.both(b.temp_source == Source.CONTROLLER, temp_running(s, logic))
+    controller_temp = logic.both(b.temp_source == _CONTROLLER, temp_running(s, logic))
     if controller_temp is False:
         return s, fx
     st = s.settings
@@ -137,7 +146,7 @@ def motor_ready(m: MotorState, logic: Logic) -> bool:
 def _deliver(c: PumpConfig, s: PumpState, fx: Effects, missed: bool, logic: Logic) -> tuple[PumpState, Effects]:
     m = s.motor
     gate = logic.all(
-        s.mode == Mode.DELIVERING,
+        s.mode == _DELIVERING,
         motor_ready(m, logic),
         logic.not_(missed),
         logic.not_(high_alarm_active(s.alarms, logic)),
@@ -243,10 +252,10 @@ def _deliver(c: PumpConfig, s: PumpState, fx: Effects, missed: bool, logic: Logi
         )
         limit_hit = logic.both(limited, cause != StopCause.RESERVOIR)
         told = notice(told, NoticeKind.BASAL_WITHHELD, withheld > 0, withheld, cause, 0, logic)
-        bolus_cause = logic.ite(bolus_cut, cause, StopCause.COMPLETED)
-        ext_cause = logic.ite(ext_cut, cause, StopCause.COMPLETED)
+        bolus_cause = logic.ite(bolus_cut, cause, _COMPLETED)
+        ext_cause = logic.ite(ext_cut, cause, _COMPLETED)
     else:
-        bolus_cause = ext_cause = StopCause.COMPLETED
+        bolus_cause = ext_cause = _COMPLETED
     if logic.either(bolus_ends, ext_ends) is not False:
         told = notice(told, NoticeKind.BOLUS_ENDED, bolus_ends, bolus_delivered, bolus_left, bolus_cause, logic)
         told = notice(told, NoticeKind.EXTENDED_ENDED, ext_ends, ext_delivered, ext_left, ext_cause, logic)
@@ -256,7 +265,7 @@ def _deliver(c: PumpConfig, s: PumpState, fx: Effects, missed: bool, logic: Logi
         told.replayed,
         pulses,
         logic.ite(pulses > 0, seq, 0),
-        Purpose.THERAPY,
+        _THERAPY,
         basal_n,
         bolus_pulses,
         limit_hit,
