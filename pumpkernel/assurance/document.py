@@ -173,7 +173,7 @@ def traceability(verification: Verification) -> list[dict[str, Any]]:
                 "reason": reason,
                 "proof_status": str(proof_row.get("status", "")),
                 "scope": str(proof_row.get("scope", "") or ""),
-                "not_covered": str(proof_row.get("not_covered", "") or ""),
+                "not_covered": _not_covered(proof_row),
                 "assumptions": [str(a) for a in proof_row.get("assumptions", []) or []],
                 "added": req.added,
             }
@@ -261,3 +261,12 @@ def document(verification: Verification) -> dict[str, Any]:
 def stable(doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` without its volatile keys (the date and the timings): equal for equal inputs."""
     return {k: copy.deepcopy(v) for k, v in doc.items() if k not in VOLATILE}
+
+
+def _not_covered(proof_row: dict[str, Any]) -> str:
+    """What the proofs leave out: the proof report's items, without those that repeat its scope, as one text."""
+    items = proof_row.get("not_covered") or []
+    if isinstance(items, str):
+        items = [items]
+    scope = str(proof_row.get("scope", "") or "")
+    return " ".join(str(item) for item in items if str(item) not in scope)

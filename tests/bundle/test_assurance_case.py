@@ -114,3 +114,13 @@ def test_the_picture_shows_the_red_goal(tmp_path: pathlib.Path) -> None:
     assert gsn.FILL["failed"] in svgs["overview"].split("<title>G0</title>")[1].split("</g>")[0]
     page = gsn.page(case, svgs, "case")
     assert 'id="view-H-OVER"' in page and "<script" not in page
+
+
+def test_not_covered_is_text_without_a_repeat_of_the_scope() -> None:
+    """The proof report lists what a proof leaves out; the evidence shows it as text, not a Python list (EVD-2)."""
+    from pumpkernel.assurance.document import _not_covered
+
+    row = {"scope": "The spreading is tested only.", "not_covered": ["The spreading is tested only.", "Python only."]}
+    assert _not_covered(row) == "Python only."
+    assert _not_covered({"not_covered": "the clock adapter's"}) == "the clock adapter's"
+    assert _not_covered({}) == ""
