@@ -93,6 +93,12 @@ class SymbolicDecision:
     side_conditions: list[tuple[str, Any]]
     verdict: Any
     substituter: Substituter
+    definitions: list[tuple[Any, Any]] = field(default_factory=list)
+    """``(name, expansion)`` pairs of the named intermediate terms (``outputs`` may use the names)."""
+
+    def expanded(self, term: Any) -> Any:
+        """``term`` with every named intermediate expanded (inputs and expected values only)."""
+        return z3.substitute(as_term(term), *self.definitions) if self.definitions else term
 
     @classmethod
     def build(cls, config: PumpConfig, event_class: type) -> SymbolicDecision:
@@ -111,8 +117,6 @@ class SymbolicDecision:
                 outputs.append((f"commands.{key}[{j}]", z3.If(as_term(present), as_term(value), 0)))
         outputs.extend(leaves(after, "state"))
         named = expand_definitions(logic.definitions)
-        if named:
-            outputs = [(path, z3.substitute(as_term(term), *named)) for path, term in outputs]
         side_conditions = [
             (name, z3.substitute(cond, *named) if named else cond) for name, cond in logic.side_conditions
         ]
@@ -120,6 +124,8 @@ class SymbolicDecision:
         agree = z3.And(*(as_term(term) == want for (_, term), want in zip(outputs, expected, strict=True)))
         domain = z3.And(*(cond for _, cond in side_conditions)) if side_conditions else z3.BoolVal(True)
         verdict = z3.If(domain, z3.If(agree, AGREE, DISAGREE), z3.If(agree, AGREE_OUTSIDE, DISAGREE_OUTSIDE))
+        if named:  # one substitution for every output: Z3 expands each shared intermediate once, not once per output
+            verdict = z3.substitute(verdict, *named)
         inputs = [term for _, term in leaves((config, s, e), "in")]
         return cls(
             slot_keys=tuple(keys),
@@ -128,6 +134,7 @@ class SymbolicDecision:
             side_conditions=side_conditions,
             verdict=verdict,
             substituter=Substituter(inputs + expected),
+            definitions=named,
         )
 
     def expected_values(self, state: PumpState, fx: Effects, commands: tuple[Any, ...]) -> list[Any]:
@@ -253,7 +260,7 @@ class Conformance:
             lines.append(f"  primitives outside their domain: {', '.join(sorted(set(broken)))}")
         shown = 0
         for (path, term), want in zip(sym.outputs, expected, strict=True):
-            got = sym.substituter.evaluate(term, to)
+            got = sym.substituter.evaluate(sym.expanded(term), to)
             if not _same(got, want):
                 if shown < MAX_DIFFS:
                     lines.append(f"  {path}: python {short(want)}, z3 {short(got)}")

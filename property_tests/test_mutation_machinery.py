@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -176,3 +178,31 @@ def test_the_mutation_report_counts_what_ran_and_says_when_not_everything_did() 
     table = per_module(codes, {})
     assert table["kernel/tick.py"]["killed"] == 1 and table["kernel/tick.py"]["survived"] == 2
     assert table["kernel/bolus.py"] == {**table["kernel/bolus.py"], "generated": 1, "run": 0}
+
+
+LOOPING_TESTS = """
+def test_finishes() -> None:
+    assert sum(range(1000)) == 499500
+
+
+def test_loops_for_ever() -> None:
+    while True:
+        pass
+"""
+
+
+def test_the_time_guard_ends_a_looping_test_as_a_timeout(tmp_path: Path) -> None:
+    """In a mutant's process a test past its CPU allowance ends the process with mutmut's timeout code (36)."""
+    from property_tests.mutation_order import GUARD_FACTOR, GUARD_FLOOR_S, TIMEOUT_EXIT_CODE
+
+    (tmp_path / "test_looping.py").write_text(LOOPING_TESTS, "utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", "utf-8")
+    durations = {"test_looping.py::test_finishes": 0.01, "test_looping.py::test_loops_for_ever": 0.01}
+    (tmp_path / "mutmut-stats.json").write_text(json.dumps({"duration_by_test": durations}), "utf-8")
+    env = {**os.environ, "MUTANT_UNDER_TEST": "kernel.nowhere.x_f__mutmut_1", "PYTHONPATH": str(Path.cwd())}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "property_tests.mutation_order"]
+    done = subprocess.run([*command, "test_looping.py"], cwd=tmp_path, env=env, capture_output=True, timeout=300)
+    assert done.returncode == TIMEOUT_EXIT_CODE, done.stdout.decode()[-2000:]
+    mutant, test, allowed = (tmp_path / "mutation-guard.txt").read_text("utf-8").split("\t")
+    assert (mutant, test) == ("kernel.nowhere.x_f__mutmut_1", "test_looping.py::test_loops_for_ever")
+    assert float(allowed) == pytest.approx(GUARD_FACTOR * 0.01 + GUARD_FLOOR_S, abs=0.05)
