@@ -214,6 +214,15 @@ def _from_version_1(data: dict[str, Any]) -> dict[str, Any]:
     return {"config": config, "state": state, "version": VERSION}
 
 
+# The valid codes of each enumeration, built once (implausible reads them for every array element).
+_MODE_CODES = frozenset(Mode)
+_ALARM_STATUS_CODES = frozenset(AlarmStatus)
+_TEMP_KIND_CODES = frozenset(TempKind)
+_SOURCE_CODES = frozenset(Source)
+_GLUCOSE_USE_CODES = frozenset(GlucoseUse)
+_REASON_CODES = frozenset(Reason)
+
+
 def _negative_fields(value: Any, path: str) -> list[str]:
     if isinstance(value, bool):
         return []
@@ -222,6 +231,8 @@ def _negative_fields(value: Any, path: str) -> list[str]:
     if _is_record(value):
         return [bad for name in type(value)._fields for bad in _negative_fields(getattr(value, name), f"{path}.{name}")]
     if isinstance(value, tuple):
+        if all(type(item) is int for item in value) and min(value, default=0) >= 0:
+            return []  # the common case, answered at once: an array of plain non-negative ints
         return [bad for i, item in enumerate(value) for bad in _negative_fields(item, f"{path}[{i}]")]
     return []
 
@@ -243,10 +254,10 @@ def implausible(config: PumpConfig, state: PumpState) -> tuple[str, ...]:
     )
     problems = [f"negative {path}" for path in _negative_fields(plain, "state")]
     checks = (
-        ("mode", s.mode in set(Mode)),
-        ("alarm status", all(status in set(AlarmStatus) for status in s.alarms)),
-        ("temp kind", s.basal.temp_kind in set(TempKind)),
-        ("temp source", s.basal.temp_source in set(Source)),
+        ("mode", s.mode in _MODE_CODES),
+        ("alarm status", all(status in _ALARM_STATUS_CODES for status in s.alarms)),
+        ("temp kind", s.basal.temp_kind in _TEMP_KIND_CODES),
+        ("temp source", s.basal.temp_source in _SOURCE_CODES),
         ("settings", not settings_problems(config, st)),
         ("time of day", s.time_of_day_ticks < TICKS_PER_DAY),
         ("reservoir above capacity", s.reservoir.pulses <= config.reservoir_capacity_pulses),
@@ -260,9 +271,9 @@ def implausible(config: PumpConfig, state: PumpState) -> tuple[str, ...]:
         ("iob phase", s.windows.iob_phase_ticks < IOB_BUCKET_TICKS),
         ("extended duration", s.bolus.ext_duration_ticks >= 1),
         ("glucose edge", all(edge in (-1, 0, 1) for edge in (s.glucose.edge,) + s.glucose.older_edge)),
-        ("glucose report use", s.glucose.report_use in set(GlucoseUse)),
+        ("glucose report use", s.glucose.report_use in _GLUCOSE_USE_CODES),
         ("request memory order", all(a >= b for a, b in zip(s.requests.ticks, s.requests.ticks[1:]))),
-        ("request outcome", all(outcome in set(Reason) for outcome in s.requests.outcomes)),
+        ("request outcome", all(outcome in _REASON_CODES for outcome in s.requests.outcomes)),
     )
     problems.extend(name for name, holds in checks if not holds)
     return tuple(problems)
