@@ -13,10 +13,15 @@ Theory of operation
    pass), stops at the first failure, and runs two mutants at a time;
    ``property_tests.mutation_order`` runs the tests likeliest to kill first,
    the kernel without mutmut's trampolines (native speed) and a time guard;
-3. reads every mutant's exit code and duration back
+3. scores the mutants mutmut found no tests for, of the modules configured
+   in ``property_tests.mutation_builder`` (``kernel.builder``, whose tests
+   cannot run under the trampolines), by applying each as plain source and
+   running that module's tests (``mutants/mutation-source.json``); a "no
+   tests" mutant of any other module stays "no tests";
+4. reads every mutant's exit code and duration back
    (``property_tests.mutation_report``), prints the score, the table per
    module and the survivors, and writes ``property_tests/mutation_report.json``;
-4. exits 1 when a survivor is unclassified in ``survivors.toml`` (mutmut
+5. exits 1 when a survivor is unclassified in ``survivors.toml`` (mutmut
    itself exits 0 even when mutants survive), 2 when mutmut failed, 3 when a
    run of every mutant did not run every mutant (interrupted), else 0.
 
@@ -45,6 +50,7 @@ from property_tests.mutation_report import (
     print_report,
     read_cpu,
     read_results,
+    read_source_scored,
     reclassify,
 )
 
@@ -93,6 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-children", type=int, default=2, help="mutants tested at a time (default 2)")
     parser.add_argument("--report-only", action="store_true", help="re-read mutants/ without running mutmut")
     parser.add_argument(
+        "--no-source-scoring",
+        action="store_true",
+        help="leave kernel.builder's no-tests mutants unscored (default: score them as plain source after mutmut)",
+    )
+    parser.add_argument(
         "--reclassify",
         action="store_true",
         help="re-apply survivors.toml to the existing mutation_report.json (no mutmut run, mutants/ not read)",
@@ -122,11 +133,24 @@ def main(argv: list[str] | None = None) -> int:
         if code != 0:
             print(f"mutmut run failed with exit code {code}", file=sys.stderr)
             return 2
+    from property_tests.mutation_builder import RESULTS_NAME, SOURCE_SCORED, no_tests_mutants, score
+
+    if not args.report_only and not args.no_source_scoring:
+        unscored = no_tests_mutants(MUTANTS)
+        try:
+            if unscored:
+                score(unscored, MUTANTS / RESULTS_NAME, args.max_children)
+        except (RuntimeError, LookupError) as problem:  # the report then counts them as not scored
+            print(f"scoring the no-tests mutants as source failed: {problem}", file=sys.stderr)
     seconds = time.monotonic() - started
     if args.report_only and REPORT.exists():
         seconds = float(json.loads(REPORT.read_text("utf-8")).get("seconds", 0.0))
     codes, durations = read_results(MUTANTS)
-    report = build_report(codes, durations, load_classifications(), seconds, sample, kernel_sha256(), read_cpu(MUTANTS))
+    sha = kernel_sha256()
+    source = read_source_scored(MUTANTS, sha)
+    report = build_report(
+        codes, durations, load_classifications(), seconds, sample, sha, read_cpu(MUTANTS), source, tuple(SOURCE_SCORED)
+    )
     _write(report)
     print_report(report)
     if report["classification_counts"]["unexplained"]:

@@ -22,6 +22,14 @@ them; ``build_report`` turns them into the report written to
   (``mutants/mutation-cpu.txt``, written by ``property_tests.mutation_order``),
   killed and not killed apart, and the tests each ran: the cost on an idle
   core, whatever else ran on the machine;
+* ``scored_by_source``: the "no tests" mutants of the modules configured in
+  ``property_tests.mutation_builder`` (``kernel.builder``, whose tests cannot
+  run under mutmut's trampolines) scored by applying each as plain source and
+  running that module's tests (``mutants/mutation-source.json``, made on the
+  same kernel): such a mutant's status is the one found there (killed,
+  survived, timeout) instead of "no tests", and this field counts them, with
+  the tests, the clean run's seconds and the per-mutant limit; ``not_scored``
+  counts the configured "no tests" mutants without a result;
 * ``survivors``: each surviving mutant with its classification and one-line
   reason from ``property_tests/survivors.toml`` (``equivalent``: it cannot
   change behaviour; ``gap``: no test notices it yet; ``closed``: a gap a
@@ -69,10 +77,15 @@ def status(exit_code: int | None) -> str:
     return STATUS_BY_EXIT_CODE.get(exit_code, "suspicious")
 
 
+def module_name(mutant: str) -> str:
+    """``kernel.windows.x_shift__mutmut_3`` -> ``kernel.windows``."""
+    head = mutant.rsplit("__mutmut_", 1)[0]
+    return head[: head.rfind(".x")]
+
+
 def module_of(mutant: str) -> str:
     """``kernel.windows.x_shift__mutmut_3`` -> ``kernel/windows.py``."""
-    head = mutant.rsplit("__mutmut_", 1)[0]
-    return head[: head.rfind(".x")].replace(".", "/") + ".py"
+    return module_name(mutant).replace(".", "/") + ".py"
 
 
 def read_results(mutants: Path) -> tuple[dict[str, int | None], dict[str, float]]:
@@ -113,6 +126,55 @@ def cpu_summary(codes: dict[str, int | None], cpu: dict[str, tuple[float, int]])
             "mean_tests": round(sum(tests) / len(names), 1) if names else 0.0,
         }
     return summary
+
+
+SOURCE_EXIT_CODE = {"killed": 1, "survived": 0, "timeout": 36}
+"""A source-scored verdict as the mutmut exit code of the same status (``error`` keeps "no tests")."""
+
+
+def read_source_scored(mutants: Path, kernel_sha256: str) -> dict[str, Any] | None:
+    """``mutants/mutation-source.json`` when it was made on this kernel (else ``None``: stale, not merged)."""
+    path = mutants / "mutation-source.json"
+    if not path.exists():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return data if data.get("kernel_sha256") == kernel_sha256 else None
+
+
+def merge_source_scored(
+    codes: dict[str, int | None],
+    seconds: dict[str, float],
+    source: dict[str, Any] | None,
+    modules: tuple[str, ...],
+) -> tuple[dict[str, int | None], dict[str, float], dict[str, Any]]:
+    """Codes and seconds with the source-scored verdicts in place of "no tests", and the ``scored_by_source`` field.
+
+    Only a mutant mutmut recorded as "no tests" whose module is in ``modules`` is replaced; any other
+    "no tests" mutant stays as it is.
+    """
+    results: dict[str, dict[str, Any]] = (source or {}).get("results", {})
+    eligible = [
+        n for n, code in codes.items() if code is not None and status(code) == "no tests" and module_name(n) in modules
+    ]
+    merged, timed = dict(codes), dict(seconds)
+    counts = dict.fromkeys(SOURCE_EXIT_CODE, 0)
+    for name in eligible:
+        found = results.get(name, {}).get("status")
+        if found in SOURCE_EXIT_CODE:
+            merged[name] = SOURCE_EXIT_CODE[found]
+            timed[name] = float(results[name].get("seconds", 0.0))
+            counts[found] += 1
+    field: dict[str, Any] = {
+        "modules": list(modules),
+        "method": "each applied as plain source, its module's tests run with -x (property_tests.mutation_builder)",
+        "tests": list((source or {}).get("tests", [])),
+        **counts,
+        "scored": sum(counts.values()),
+        "not_scored": len(eligible) - sum(counts.values()),
+        "clean_seconds": (source or {}).get("clean_seconds"),
+        "timeout_s": (source or {}).get("timeout_s"),
+    }
+    return merged, timed, field
 
 
 def load_classifications(path: Path = SURVIVORS) -> dict[str, dict[str, str]]:
@@ -177,8 +239,14 @@ def build_report(
     sample: str,
     kernel_sha256: str = "",
     cpu: dict[str, tuple[float, int]] | None = None,
+    source: dict[str, Any] | None = None,
+    source_modules: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The report written to ``mutation_report.json`` (see module docstring)."""
+    """The report written to ``mutation_report.json`` (see module docstring).
+
+    ``source`` is ``read_source_scored``'s data for the mutants of ``source_modules`` (see ``merge_source_scored``).
+    """
+    codes, seconds_by_mutant, scored_by_source = merge_source_scored(codes, seconds_by_mutant, source, source_modules)
     counts = Counter(status(code) for code in codes.values())
     run = {name: code for name, code in codes.items() if code is not None}
     total = len(run)
@@ -204,6 +272,7 @@ def build_report(
         "kernel_sha256": kernel_sha256,
         "modules": per_module(codes, seconds_by_mutant),
         "cpu": cpu_summary(codes, cpu or {}),
+        "scored_by_source": scored_by_source,
         "classification_counts": classification_counts,
         "survivors": survivors,
     }
@@ -243,6 +312,13 @@ def print_report(report: dict[str, Any]) -> None:
         f"{report['generated']} mutants generated, {report['total']} run, {report['not_run']} not run; "
         f"{report['seconds']} s wall-clock"
     )
+    by_source = report.get("scored_by_source", {})
+    if by_source.get("scored") or by_source.get("not_scored"):
+        console.print(
+            f"Scored by applying each mutant as source ({', '.join(by_source['modules'])}: mutmut found no tests): "
+            f"{by_source['killed']} killed, {by_source['survived']} survived, {by_source['timeout']} timed out; "
+            f"{by_source['not_scored']} not scored (still 'no tests')"
+        )
     cpu = report.get("cpu", {})
     if cpu.get("killed", {}).get("count") or cpu.get("not_killed", {}).get("count"):
         k, n = cpu["killed"], cpu["not_killed"]

@@ -21,7 +21,7 @@ import pytest
 from property_tests import mutation_layers, mutation_trampoline
 from property_tests.mutation_apply import Generated, mutated_source
 from property_tests.mutation_layers import stratified_sample, summarize, wilson, write_output
-from property_tests.mutation_report import build_report, module_of, per_module
+from property_tests.mutation_report import build_report, module_of, per_module, read_source_scored, reclassify
 
 TOY = """
 def double(x: int) -> int:
@@ -206,3 +206,82 @@ def test_the_time_guard_ends_a_looping_test_as_a_timeout(tmp_path: Path) -> None
     mutant, test, allowed = (tmp_path / "mutation-guard.txt").read_text("utf-8").split("\t")
     assert (mutant, test) == ("kernel.nowhere.x_f__mutmut_1", "test_looping.py::test_loops_for_ever")
     assert float(allowed) == pytest.approx(GUARD_FACTOR * 0.01 + GUARD_FLOOR_S, abs=0.05)
+
+
+def test_source_scored_verdicts_replace_no_tests_only_in_the_configured_modules(tmp_path: Path) -> None:
+    """mutation_builder's results replace "no tests" for kernel.builder; other statuses and modules stay as mutmut's."""
+    codes: dict[str, int | None] = {
+        "kernel.builder.x_pump_mode__mutmut_1": 33,
+        "kernel.builder.x_pump_mode__mutmut_2": 33,
+        "kernel.builder.x_pump_mode__mutmut_3": 33,
+        "kernel.builder.x_pump_mode__mutmut_4": 33,
+        "kernel.builder.x_pump_mode__mutmut_5": 33,
+        "kernel.builder.x_pump_mode__mutmut_6": 1,
+        "kernel.tick.x_a__mutmut_1": 33,
+        "kernel.tick.x_a__mutmut_2": 1,
+    }
+    results = {
+        "kernel.builder.x_pump_mode__mutmut_1": {"status": "killed", "seconds": 1.5},
+        "kernel.builder.x_pump_mode__mutmut_2": {"status": "survived", "seconds": 3.0},
+        "kernel.builder.x_pump_mode__mutmut_3": {"status": "timeout", "seconds": 30.0},
+        "kernel.builder.x_pump_mode__mutmut_4": {"status": "error", "seconds": 0.5},
+        "kernel.builder.x_pump_mode__mutmut_6": {"status": "survived", "seconds": 3.0},
+        "kernel.tick.x_a__mutmut_1": {"status": "killed", "seconds": 1.0},
+    }
+    source = {"kernel_sha256": "sha", "tests": ["tests/test_builder.py"], "clean_seconds": 2.9, "timeout_s": 30.0}
+    (tmp_path / "mutation-source.json").write_text(json.dumps({**source, "results": results}), "utf-8")
+    assert read_source_scored(tmp_path, "other sha") is None  # made on another kernel: not merged
+    found = read_source_scored(tmp_path, "sha")
+    report = build_report(codes, {}, {}, 10.0, "every mutant", "sha", None, found, ("kernel.builder",))
+    by_source = report["scored_by_source"]
+    assert (by_source["killed"], by_source["survived"], by_source["timeout"]) == (1, 1, 1)
+    assert (by_source["scored"], by_source["not_scored"]) == (3, 2)  # the error and the one without a result
+    assert by_source["modules"] == ["kernel.builder"] and by_source["tests"] == ["tests/test_builder.py"]
+    assert (by_source["clean_seconds"], by_source["timeout_s"]) == (2.9, 30.0)
+    # mutmut's kill of _6 stands; the tick mutant stays "no tests" though a result names it.
+    assert (report["killed"], report["survived"], report["timeout"], report["no_tests"]) == (3, 1, 1, 3)
+    assert report["total"] == 8 and report["score"] == 37.5
+    statuses = {s["name"]: s["status"] for s in report["survivors"]}
+    assert statuses["kernel.builder.x_pump_mode__mutmut_2"] == "survived"
+    assert statuses["kernel.builder.x_pump_mode__mutmut_3"] == "timeout"
+    assert statuses["kernel.builder.x_pump_mode__mutmut_4"] == "no tests"
+    assert statuses["kernel.tick.x_a__mutmut_1"] == "no tests"
+    assert "kernel.builder.x_pump_mode__mutmut_1" not in statuses
+    # Seconds per mutant come from the results file; mutmut's own kill (_6) had none in this test.
+    assert report["modules"]["kernel/builder.py"]["seconds_killed"] == {"count": 1, "mean": 1.5, "total": 2}
+    unscored = build_report(codes, {}, {}, 10.0, "every mutant", "sha", None, None, ("kernel.builder",))
+    assert unscored["no_tests"] == 6 and unscored["scored_by_source"]["not_scored"] == 5
+    assert reclassify(report, {})["scored_by_source"] == by_source
+
+
+def test_the_builder_scorer_picks_configured_no_tests_mutants_and_reads_exit_codes(tmp_path: Path) -> None:
+    """Only kernel.builder's "no tests" mutants are picked; exit 0 survives, 1-3 kill, None timed out, others: error."""
+    from property_tests.mutation_builder import no_tests_mutants, tests_for, verdict
+
+    meta = {
+        "exit_code_by_key": {
+            "kernel.builder.x_glucose_use__mutmut_2": 33,
+            "kernel.builder.x_glucose_use__mutmut_1": 5,
+            "kernel.builder.x_glucose_use__mutmut_3": 1,
+            "kernel.builder.x_glucose_use__mutmut_4": None,
+            "kernel.tick.x_a__mutmut_1": 33,
+        }
+    }
+    (tmp_path / "kernel").mkdir()
+    (tmp_path / "kernel" / "builder.py.meta").write_text(json.dumps(meta), "utf-8")
+    assert no_tests_mutants(tmp_path) == [
+        "kernel.builder.x_glucose_use__mutmut_1",
+        "kernel.builder.x_glucose_use__mutmut_2",
+    ]
+    assert tests_for(["kernel.builder.x_glucose_use__mutmut_1"]) == ["tests/test_builder.py", "tests/test_examples.py"]
+    assert tests_for(["kernel.tick.x_a__mutmut_1"]) == []
+    assert [verdict(code) for code in (0, 1, 2, 3, 4, 5, None, -9)] == [
+        "survived",
+        "killed",
+        "killed",
+        "killed",
+        "error",
+        "error",
+        "timeout",
+        "error",
+    ]
