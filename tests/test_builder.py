@@ -92,6 +92,11 @@ def test_config_from_units_is_make_config_when_valid(pulse_mu: int) -> None:
     assert problems == () and config == make_config(pulse_mu, 300)
 
 
+def test_config_from_units_defaults_are_make_configs() -> None:
+    """No arguments: the catalogue's defaults, ``make_config()``'s 50 mU pulse and 300 U reservoir (CFG-1)."""
+    assert config_from_units() == (make_config(), ())
+
+
 @pytest.mark.parametrize(
     ("args", "changes", "expected"),
     [
@@ -121,6 +126,13 @@ def test_config_problems_are_those_of_config_problems() -> None:
 
 
 # --- therapy settings ----------------------------------------------------------------------------------------------
+
+
+def test_settings_from_units_accepts_a_basal_segment_of_zero_rate() -> None:
+    """0 mU/h is a whole number of pulses per hour: ``profile_slots`` accepts it, so the builder does too (BAS-1)."""
+    segments = ((0, 0), (360, 800))
+    expected = make_settings(C, basal_segments_mu_per_hour=segments)
+    assert settings_from_units(C, basal_segments_mu_per_hour=segments) == (expected, ())
 
 
 def test_settings_from_units_defaults_are_make_settings() -> None:
@@ -221,6 +233,12 @@ def test_config_from_units_never_raises(changes: dict[str, Any]) -> None:
 
 
 # --- calculator settings -------------------------------------------------------------------------------------------
+
+
+def test_calculator_settings_from_units_names_every_problem_at_once() -> None:
+    """A schedule problem and a non-integer amount are both named: the later check does not hide the earlier one."""
+    _, problems = calculator_settings_from_units(C, carb_ratio_dg_per_u=((30, 150),), max_carbs_g=1.5)
+    assert problems == (BuildProblem.NOT_AN_INTEGER, BuildProblem.SCHEDULE_NOT_FROM_MIDNIGHT)
 
 
 def test_calculator_settings_from_units() -> None:
