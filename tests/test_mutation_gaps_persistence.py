@@ -31,12 +31,13 @@ from kernel.config import PumpConfig, config_problems
 from kernel.events import GlucoseStatus, TempKind
 from kernel.modes import Mode
 from kernel.reasons import Reason
-from kernel.record import FORMAT, V1_CONFIG_DEFAULTS, VERSION, Corrupt, Decoded, decode, encode, implausible
+from kernel.record import FORMAT, VERSION, Corrupt, Decoded, decode, encode, implausible
 from kernel.recovery import replacement_state
 from kernel.settings import TherapySettings, settings_problems
 from kernel.state import PumpState, Windows, evolve, initial_state, is_record
 from kernel.units import DAY_RING, HOUR_RING, IOB_BUCKET_TICKS, IOB_RING, TICKS_PER_DAY
 from tests.helpers import C, Pump, assert_refused, delivering_pump, flat_settings, next_request_id
+from tests.test_record import _as_version_1
 
 SETTINGS = flat_settings(0)
 """No basal, so only the tests' boluses touch the windows (limits: 300 pulses an hour, 1600 a day, IOB 400)."""
@@ -344,16 +345,7 @@ def test_the_record_body_is_canonical_json() -> None:
 
 def _version_1_body(state: PumpState) -> dict[str, Any]:
     """The body version 1 wrote for ``state`` (one previous glucose reading, no repetition timers)."""
-    data = json.loads(encode(C, state).partition(b"\n")[2])
-    for name in V1_CONFIG_DEFAULTS:
-        del data["config"][name]
-    glucose = data["state"]["glucose"]
-    for name, older in (("mgdl", "older_mgdl"), ("measured_tick", "older_ticks"), ("valid", "older_valid")):
-        glucose[f"prev_{name}"] = glucose.pop(older)[0]
-    glucose["prev_edge"] = glucose.pop("older_edge")[0]
-    del data["state"]["timers"]["alarm_repeat_countdown_ticks"], data["state"]["timers"]["alarm_repeats"]
-    data["version"] = 1
-    return dict(data)
+    return dict(json.loads(_as_version_1(C, state).partition(b"\n")[2]))
 
 
 def test_a_version_1_record_with_its_whole_glucose_history_reads_forward_exactly() -> None:
