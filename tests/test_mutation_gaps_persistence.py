@@ -11,8 +11,10 @@ surviving history rebuilds (each delivery in the bucket that covers its age),
 the worst case assumed without one, the refusals of set-up input, the exact
 reason a record is refused, the canonical record bytes, and the reading
 forward of a version-1 record.  Each test names in its docstring the
-requirement IDs and the mutants it kills (each checked with
-``python -m property_tests.mutation_apply MUTANT tests/test_mutation_gaps_persistence.py::TEST``).
+requirement IDs and the mutants it kills: each mutant's source, from
+``property_tests.mutation_apply``, fails the test in a scratch tree that the
+shipped kernel passes (``python -m property_tests.mutation_apply MUTANT
+tests/test_mutation_gaps_persistence.py::TEST`` prints KILLS).
 
 Units: ``_ticks`` (1 tick = 1 min), ``_pulses``.
 """
