@@ -22,14 +22,26 @@ import pytest
 
 from kernel import events as ev
 from kernel.alarms import AlarmKind, AlarmStatus
-from kernel.commands import Deliver, LgsEnd, NoticeKind
+from kernel.commands import Deliver, GlucoseUse, LgsEnd, NoticeKind
 from kernel.config import DEFAULT_CONFIG, ConfigRule, config_problems, make_config
 from kernel.events import CancelTarget, GlucoseStatus
 from kernel.modes import Mode
-from kernel.reasons import StopCause
+from kernel.reasons import Reason, StopCause
 from kernel.state import evolve
-from tests.helpers import C, Pump, delivering_pump, delivers, flat_settings, notices, pump_in_mode
+from tests.helpers import (
+    C,
+    Pump,
+    assert_refused,
+    delivering_pump,
+    delivers,
+    flat_settings,
+    next_request_id,
+    notices,
+    pump_in_mode,
+    with_timers,
+)
 
+R = ConfigRule
 ONE_PER_MINUTE = 60 * C.pulse_mu
 THRESHOLD = 70
 """The default low-glucose threshold (SUS-2); resume needs more than 90 and a prediction above 110."""
@@ -485,3 +497,161 @@ def test_the_sensors_high_as_newest_reading_never_predicts_a_low() -> None:
     _at(pump, [(0, 400), (8, 400), (23, 344), (31, 0, HIGH)])
     assert pump.state.glucose.edge == 1
     assert pump.mode == Mode.DELIVERING
+
+
+# (changes to the default configuration, rule, whether the rule is broken): each sits exactly on the rule's
+# boundary (the smallest valid value, two fields equal where the rule orders them) or just past a condition
+# that no other condition of the rule implies.  The trailing comments name the structural_checks mutants.
+_MAX = C.cannula_max_pulses
+STRUCTURAL_BOUNDARIES: list[tuple[dict[str, int], ConfigRule, bool]] = [
+    ({"prime_max_pulses": 0}, R.PRIME_MAX_NEGATIVE, False),  # 6, 7
+    ({"cannula_min_pulses": _MAX}, R.CANNULA_RANGE_INVERTED, False),  # 14
+    ({"cannula_max_pulses": C.reservoir_capacity_pulses}, R.CANNULA_ABOVE_CAPACITY, False),  # 15
+    ({"occlusion_pressure_kpa": 0}, R.OCCLUSION_THRESHOLDS_NOT_POSITIVE, True),  # 19
+    ({"occlusion_undisplaced_pulses": 0}, R.OCCLUSION_THRESHOLDS_NOT_POSITIVE, True),  # 21
+    ({"occlusion_consecutive_samples": 1}, R.OCCLUSION_THRESHOLDS_NOT_POSITIVE, False),  # 24, 25
+    ({"occlusion_undisplaced_pulses": 1}, R.OCCLUSION_THRESHOLDS_NOT_POSITIVE, False),  # 26, 27
+    ({"motor_ack_timeout_ticks": 1}, R.MOTOR_ACK_TIMEOUT_NOT_POSITIVE, False),  # 28, 29
+    ({"hour_bucket_ticks": 1}, R.BUCKET_TICKS_NOT_POSITIVE, False),  # 34, 35
+    ({"day_bucket_ticks": 1}, R.BUCKET_TICKS_NOT_POSITIVE, False),  # 36, 37
+    ({"suspend_reminder_ticks": 1}, R.SUSPEND_REMINDER_NOT_POSITIVE, False),  # 53, 54
+    ({"lgs_max_ticks": 0, "lgs_min_ticks": 0}, R.LGS_TIMING_INVALID, True),  # 58
+    ({"lgs_lockout_ticks": 1}, R.LGS_TIMING_INVALID, False),  # 63, 64
+    ({"lgs_predict_margin_mgdl": 0}, R.LGS_TIMING_INVALID, False),  # 65, 66
+    ({"lgs_predict_band_mgdl": 0}, R.LGS_TREND_INVALID, False),  # 79, 80
+    ({"lgs_resume_margin_mgdl": 0}, R.LGS_TREND_INVALID, False),  # 81, 82
+    ({"lgs_trend_span_min_ticks": 3}, R.LGS_TREND_INVALID, False),  # 83, 84
+    ({"lgs_trend_span_min_ticks": 31}, R.LGS_TREND_INVALID, False),  # 85
+    ({"lgs_min_ticks": 0}, R.LGS_TREND_INVALID, False),  # 86, 87
+    ({"lgs_min_ticks": C.lgs_max_ticks}, R.LGS_TREND_INVALID, False),  # 88
+    ({"alarm_repeat_ticks": 1}, R.ALARM_REPEAT_NOT_POSITIVE, False),  # 89, 90
+    ({"temp_min_ticks": C.temp_max_ticks}, R.TEMP_DURATION_RANGE_INVALID, False),  # 97
+    ({"controller_temp_max_ticks": 1}, R.CONTROLLER_TEMP_RANGE_INVALID, False),  # 110, 111
+    ({"extended_min_ticks": 1}, R.EXTENDED_RANGE_INVALID, False),  # 118, 119
+    ({"extended_min_ticks": C.extended_max_ticks}, R.EXTENDED_RANGE_INVALID, False),  # 120
+    ({"glucose_min_mgdl": 0}, R.GLUCOSE_RANGE_INVALID, True),  # 124
+    ({"glucose_min_mgdl": 1}, R.GLUCOSE_RANGE_INVALID, False),  # 127, 128
+    ({"glucose_max_change_mgdl_per_tick": 1}, R.GLUCOSE_RANGE_INVALID, False),  # 130, 131
+    ({"glucose_max_age_ticks": 0}, R.GLUCOSE_TIMING_INVALID, False),  # 136, 137
+    ({"glucose_max_future_ticks": 0}, R.GLUCOSE_TIMING_INVALID, False),  # 138, 139
+    ({"max_basal_ceiling_pph": -1}, R.CEILINGS_NEGATIVE, True),  # 146
+    ({"max_hourly_ceiling_pulses": -1}, R.CEILINGS_NEGATIVE, True),  # 147
+    ({"max_daily_ceiling_pulses": -1}, R.CEILINGS_NEGATIVE, True),  # 148
+    ({"max_bolus_ceiling_pulses": 0}, R.CEILINGS_NEGATIVE, False),  # 150, 151
+    ({"max_basal_ceiling_pph": 0}, R.CEILINGS_NEGATIVE, False),  # 152, 153
+    ({"max_daily_ceiling_pulses": 0}, R.CEILINGS_NEGATIVE, False),  # 156, 157
+    ({"max_iob_ceiling_pulses": 0}, R.CEILINGS_NEGATIVE, False),  # 158, 159
+    ({"max_hourly_ceiling_pulses": C.max_daily_ceiling_pulses}, R.HOURLY_CEILING_ABOVE_DAILY, False),  # 160
+    ({"reservoir_low_min_pulses": C.reservoir_low_max_pulses}, R.RESERVOIR_LOW_RANGE_INVALID, False),  # 168
+    ({"lgs_threshold_min_mgdl": C.glucose_min_mgdl - 1}, R.LGS_THRESHOLD_RANGE_INVALID, True),  # 173
+    ({"lgs_threshold_min_mgdl": C.glucose_min_mgdl}, R.LGS_THRESHOLD_RANGE_INVALID, False),  # 176
+    ({"lgs_threshold_min_mgdl": C.lgs_threshold_max_mgdl}, R.LGS_THRESHOLD_RANGE_INVALID, False),  # 177
+    ({"auto_off_min_ticks": C.auto_off_max_ticks}, R.AUTO_OFF_RANGE_INVALID, False),  # 186
+    ({"requests_per_day_max": 1}, R.REQUEST_MEMORY_OUT_OF_RANGE, False),  # 198, 199
+]
+
+
+@pytest.mark.parametrize(("changes", "rule", "broken"), STRUCTURAL_BOUNDARIES)
+def test_structural_rule_on_its_boundary(changes: dict[str, int], rule: ConfigRule, broken: bool) -> None:
+    """CFG-1: a configuration exactly on a structural rule's boundary is on the right side of it (the smallest
+    valid value is valid; a value that breaks one condition the others do not imply is refused).
+
+    Kills ``kernel.config.x_structural_checks__mutmut_6, 7, 14, 15, 19, 21, 24, 25, 26, 27, 28, 29, 34, 35,
+    36, 37, 53, 54, 58, 63, 64, 65, 66, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 97, 110, 111, 118,
+    119, 120, 124, 127, 128, 130, 131, 136, 137, 138, 139, 146, 147, 148, 150, 151, 152, 153, 156, 157, 158,
+    159, 160, 168, 173, 176, 177, 186, 198, 199`` (a bound moved by one, or one condition of a rule dropped).
+    """
+    config = evolve(C, **changes)
+    assert (rule in config_problems(config, clinical=False)) is broken
+
+
+# --- kernel.glucose.classify: the jump check's pairing (SEN-3, SEN-5) ------------------------------------
+
+
+def test_a_fall_of_exactly_the_allowed_change_is_used() -> None:
+    """SEN-3: 100 then 60 mg/dL five minutes later falls by exactly 8 mg/dL a minute, the bound: the reading
+    is used (only a faster change is implausible).
+
+    Kills ``kernel.glucose.x_classify__mutmut_50`` (``-change < allowed``).
+    """
+    assert C.glucose_max_change_mgdl_per_tick * 5 == 40
+    pump = delivering_pump()
+    pump.glucose(100)
+    pump.ticks(5)
+    result = pump.glucose(60)
+    assert notices(result, NoticeKind.GLUCOSE_NOT_USED) == []
+    assert (pump.state.glucose.mgdl, pump.state.glucose.report_use) == (60, GlucoseUse.USED)
+
+
+def test_the_sensors_low_and_high_are_not_checked_for_a_jump() -> None:
+    """SEN-3, SEN-5, SUS-2: the sensor's LOW after 100 mg/dL five minutes earlier is used (it is an
+    indication, not a value to compare), and a reading of 100 mg/dL five minutes after a LOW is used too.
+
+    Kills ``kernel.glucose.x_classify__mutmut_12`` (LOW paired with the reading before) and ``14`` (a
+    reading paired with a LOW before it).
+    """
+    pump = _lgs_pump()
+    pump.glucose(100)
+    pump.ticks(5)
+    pump.glucose(0, status=LOW)
+    assert (pump.state.glucose.edge, pump.state.glucose.report_use) == (-1, GlucoseUse.USED)
+    assert pump.mode == Mode.LGS_SUSPENDED
+    pump.ticks(5)
+    pump.glucose(100)
+    assert (pump.state.glucose.mgdl, pump.state.glucose.report_use) == (100, GlucoseUse.USED)
+
+
+def test_an_unused_reading_is_told_with_its_reason_and_value() -> None:
+    """SEN-1, SEN-4: a reading too old to use is told as a ``GLUCOSE_NOT_USED`` notice carrying the reason and
+    the value, and nothing else.
+
+    Kills ``kernel.glucose.x_on_glucose__mutmut_141`` (``c=None``) and ``151`` (``c=1``).
+    """
+    pump = delivering_pump()
+    pump.ticks(30)
+    result = pump.glucose(120, age=C.glucose_max_age_ticks + 1)
+    assert [(n.a, n.b, n.c) for n in notices(result, NoticeKind.GLUCOSE_NOT_USED)] == [(GlucoseUse.TOO_OLD, 120, 0)]
+
+
+# --- kernel.bolus.on_bolus (BOL-2, BOL-3, BOL-5, PER-4) -------------------------------------------------------
+
+
+def test_an_extended_bolus_over_one_minute_faster_than_the_bolus_speed_is_refused() -> None:
+    """BOL-2, BOL-3, CFG-1: with a (structurally valid) shortest extended duration of one minute, an extended
+    bolus of one pulse more than the bolus speed over one minute would exceed the speed: refused.
+
+    Kills ``kernel.bolus.x_on_bolus__mutmut_31`` (the duration taken as at least 2 minutes in the division).
+    """
+    config = evolve(C, extended_min_ticks=1)
+    assert config_problems(config, clinical=False) == ()
+    pump = delivering_pump(config=config)
+    speed = C.bolus_pulses_per_tick
+    event = ev.BolusRequest(pump.now, next_request_id(), ev.Source.USER, 0, speed + 1, 1)
+    assert_refused(pump, event, Reason.EXTENDED_TOO_FAST)
+    pump.accept(ev.BolusRequest(pump.now, next_request_id(), ev.Source.USER, 0, speed, 1))
+
+
+def test_a_user_bolus_is_not_held_back_by_an_unknown_history() -> None:
+    """PER-4, BOL-1: after a restart from an unreadable record the last day's history is unknown; that stops the
+    controller's boluses (max IOB cannot be judged), not the user's.
+
+    Kills ``kernel.bolus.x_on_bolus__mutmut_65`` (the check applied to every source).
+    """
+    pump = delivering_pump()
+    pump.state = with_timers(pump.state, history_unknown_ticks=60)
+    pump.accept(ev.BolusRequest(pump.now, next_request_id(), ev.Source.USER, 20))
+    assert pump.state.bolus.remaining_pulses > 0 or pump.state.bolus.delivered_pulses > 0
+
+
+def test_an_extended_bolus_beside_a_running_normal_bolus_keeps_both_request_ids() -> None:
+    """BOL-5: an extended bolus requested while a normal bolus runs keeps the normal bolus's request ID and
+    carries its own.
+
+    Kills ``kernel.bolus.x_on_bolus__mutmut_175`` (the normal's ID lost), ``192`` and ``193`` (the extended's
+    ID not recorded).
+    """
+    pump = delivering_pump()
+    normal_id, extended_id = next_request_id(), next_request_id()
+    pump.accept(ev.BolusRequest(pump.now, normal_id, ev.Source.USER, 3 * C.bolus_pulses_per_tick))
+    pump.accept(ev.BolusRequest(pump.now, extended_id, ev.Source.USER, 0, 15, 15))
+    assert (pump.state.bolus.request_id, pump.state.bolus.ext_request_id) == (normal_id, extended_id)
