@@ -22,12 +22,12 @@ import pytest
 
 from kernel import events as ev
 from kernel.alarms import AlarmKind, AlarmStatus
-from kernel.commands import Deliver, GlucoseUse, LgsEnd, NoticeKind
+from kernel.commands import Deliver, GlucoseUse, LgsEnd, NoticeKind, Purpose
 from kernel.config import DEFAULT_CONFIG, ConfigRule, config_problems, make_config
 from kernel.events import CancelTarget, GlucoseStatus
 from kernel.modes import Mode
 from kernel.reasons import Reason, StopCause
-from kernel.state import evolve
+from kernel.state import evolve, initial_state
 from tests.helpers import (
     C,
     Pump,
@@ -655,3 +655,73 @@ def test_an_extended_bolus_beside_a_running_normal_bolus_keeps_both_request_ids(
     pump.accept(ev.BolusRequest(pump.now, normal_id, ev.Source.USER, 3 * C.bolus_pulses_per_tick))
     pump.accept(ev.BolusRequest(pump.now, extended_id, ev.Source.USER, 0, 15, 15))
     assert (pump.state.bolus.request_id, pump.state.bolus.ext_request_id) == (normal_id, extended_id)
+
+
+# --- kernel.reservoir: priming and cannula fill (RES-3) ----------------------------------------------------
+
+
+def test_priming_and_cannula_fill_may_use_the_last_pulse_and_are_no_therapy() -> None:
+    """RES-3, DLV-1: priming and a cannula fill may take exactly the pulses left in the reservoir; their motor
+    commands carry no therapy pulses (basal and bolus both 0), so nothing counts towards insulin on board.
+
+    Kills ``kernel.reservoir.x_on_prime_tubing__mutmut_10`` and ``x_on_fill_cannula__mutmut_13`` (``<``), and
+    ``x_on_prime_tubing__mutmut_37, 38``, ``x_on_fill_cannula__mutmut_41, 42`` (a therapy pulse in the command).
+    """
+    cannula = C.cannula_min_pulses
+    pump = Pump()
+    pump.accept(ev.SettingsChange(0, flat_settings(ONE_PER_MINUTE)))
+    pump.accept(ev.FillReservoir(0, 20 + cannula))
+    pump.auto_confirm = False
+    (prime,) = delivers(pump.accept(ev.PrimeTubing(0, 20)))
+    assert (prime.pulses, prime.purpose, prime.basal_pulses, prime.bolus_pulses) == (20, Purpose.PRIME, 0, 0)
+    pump.accept(ev.MotorReport(0, prime.seq, prime.pulses))
+    (fill,) = delivers(pump.accept(ev.FillCannula(0, cannula)))
+    assert (fill.pulses, fill.purpose, fill.basal_pulses, fill.bolus_pulses) == (cannula, Purpose.CANNULA, 0, 0)
+    pump.accept(ev.MotorReport(0, fill.seq, fill.pulses))
+    assert pump.state.reservoir.pulses == 0
+    assert pump.mode == Mode.EMPTY  # the set is filled; the empty reservoir then stops the pump (RES-1)
+
+
+def test_an_unanswered_one_pulse_prime_is_numbered_refuses_more_priming_and_times_out() -> None:
+    """RES-3, DLV-1, DLV-2: a one-pulse prime is motor command number 1; while it is unanswered (delivery
+    uncertain) another prime is refused as DELIVERY_UNCERTAIN; it is assumed delivered after exactly
+    ``motor_ack_timeout_ticks`` + 1 ticks.
+
+    Kills ``kernel.reservoir.x__motor_step__mutmut_11`` (no number for one pulse), ``27`` (the wait counted
+    from 1) and ``kernel.reservoir.x__motor_idle__mutmut_1`` (the uncertainty check dropped: MOTOR_BUSY).
+    """
+    pump = Pump()
+    pump.accept(ev.SettingsChange(0, flat_settings(ONE_PER_MINUTE)))
+    pump.accept(ev.FillReservoir(0, 4000))
+    pump.auto_confirm = False
+    (prime,) = delivers(pump.accept(ev.PrimeTubing(0, 1)))
+    assert (prime.seq, prime.pulses) == (1, 1)
+    pump.tick()
+    assert pump.state.motor.uncertain
+    assert_refused(pump, ev.PrimeTubing(pump.now, 5), Reason.DELIVERY_UNCERTAIN)
+    assumed = [
+        (tick + 2, n.a, n.b)
+        for tick, result in enumerate(pump.ticks(C.motor_ack_timeout_ticks + 2))
+        for n in notices(result, NoticeKind.DELIVERY_ASSUMED)
+    ]
+    assert assumed == [(C.motor_ack_timeout_ticks + 1, 1, 1)]
+
+
+def test_an_empty_cannula_fill_sends_no_command_and_takes_no_number() -> None:
+    """RES-3, DLV-1, CFG-1: with a (structurally valid) smallest cannula fill of 0, a fill of 0 pulses sends no
+    motor command, and the next command is numbered right after the prime.
+
+    Kills ``kernel.reservoir.x__motor_step__mutmut_10`` (``>= 0``) and ``13`` (always a new number).
+    """
+    config = evolve(C, cannula_min_pulses=0)
+    assert config_problems(config, clinical=False) == ()
+    pump = Pump(config=config, state=initial_state(config))
+    pump.accept(ev.SettingsChange(0, flat_settings(ONE_PER_MINUTE, config)))
+    pump.accept(ev.FillReservoir(0, 4000))
+    pump.auto_confirm = False
+    (prime,) = delivers(pump.accept(ev.PrimeTubing(0, 20)))
+    pump.accept(ev.MotorReport(0, prime.seq, prime.pulses))
+    assert delivers(pump.accept(ev.FillCannula(0, 0))) == []
+    pump.accept(ev.Resume(0))
+    (basal,) = delivers(pump.tick())
+    assert basal.seq == prime.seq + 1
