@@ -725,3 +725,15 @@ def test_an_empty_cannula_fill_sends_no_command_and_takes_no_number() -> None:
     pump.accept(ev.Resume(0))
     (basal,) = delivers(pump.tick())
     assert basal.seq == prime.seq + 1
+
+
+def test_priming_may_take_the_whole_reservoir() -> None:
+    """RES-3: priming may take exactly every pulse in the reservoir.
+
+    Written for ``kernel.reservoir.x_on_prime_tubing__mutmut_10`` (``<``); not yet checked with mutation_apply.
+    """
+    pump = Pump()
+    pump.accept(ev.SettingsChange(0, flat_settings(ONE_PER_MINUTE)))
+    pump.accept(ev.FillReservoir(0, 20))
+    pump.accept(ev.PrimeTubing(0, 20))
+    assert pump.state.reservoir.pulses == 0
