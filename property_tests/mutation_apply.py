@@ -134,18 +134,22 @@ def check_kill(root: Path, cache: Path, mutant: str, tests: list[str]) -> tuple[
 
     Returns the two pytest exit codes: a test that closes the gap gives ``(0, 1)``.
     """
+    import os
+    import shutil
     import subprocess
     import sys
 
     from property_tests.mutation_layer_run import make_tree, tree_env
 
     generated = generate(root, cache)
-    tree = make_tree(98)
+    # A tree of this process's own: two checks at once in one checkout must not share a tree.
+    tree = make_tree(100_000 + os.getpid())
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *tests]
     shipped = subprocess.run(command, cwd=tree, env=tree_env(tree), capture_output=True, check=False).returncode
     relative, source = mutated_source(generated, mutant)
     (tree / relative).write_text(source, "utf-8")
     mutated = subprocess.run(command, cwd=tree, env=tree_env(tree), capture_output=True, check=False).returncode
+    shutil.rmtree(tree, ignore_errors=True)
     return shipped, mutated
 
 
