@@ -1,0 +1,287 @@
+"""Tests that close the gaps surviving mutants showed in the delivery modules (issue 15).
+
+Modules: ``kernel.temp``, ``kernel.windows``, ``kernel.basal``, ``kernel.tick``,
+``kernel.handling``, ``kernel.motor``.  Each test pins one behaviour that a
+surviving mutant of the full mutation run (commit c905b3b) changed without any
+test noticing; its docstring names the requirements and the mutants it kills.
+Every kill was checked with ``python -m property_tests.mutation_apply MUTANT
+TEST`` (prints ``KILLS``): the mutated kernel fails the test, the shipped
+kernel passes it.  The mutants shown to be equivalent are listed, with the
+reason, in the survivors fragment, not here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kernel import events as ev
+from kernel.builder import insulin_on_board_mu
+from kernel.config import config_problems
+from kernel.events import Source, TempKind
+from kernel.iob import iob_pulses
+from kernel.logic import PY
+from kernel.reasons import Reason
+from kernel.state import Windows, evolve, initial_state
+from kernel.units import IOB_BUCKET_TICKS, MU_PER_UNIT
+from kernel.windows import advance, record
+from tests.helpers import (
+    C,
+    Pump,
+    assert_refused,
+    delivering_pump,
+    delivers,
+    flat_settings,
+    next_request_id,
+    quiet_settings,
+    with_timers,
+)
+
+
+def _temp_event(pump: Pump, kind: int, value: int, duration: int, source: int = Source.USER) -> ev.TempBasal:
+    return ev.TempBasal(pump.now, next_request_id(), source, kind, value, duration)
+
+
+# --- kernel.temp: controller temps (TMP-1, TMP-3, LIM-4, PER-4) ----------------------------------------------
+
+
+def test_one_minute_controller_temp_before_a_rise_is_projected_at_the_current_rate() -> None:
+    """LIM-4, TMP-3: a 1-minute controller temp ends in the slot it starts in: only that slot's rate counts.
+
+    Profile 0.2 U/h until 00:30, then 1.2 U/h; max IOB 10 pulses.  At 00:29 a 250 % controller temp for one
+    minute runs at 10 pulses/h (5 pulses over 30 minutes: fits); its last tick is 00:29, not 00:30, so the
+    higher rate (60 pulses/h, 30 pulses) is not projected.  Closes ``kernel.temp.x_last_tick_of_day__mutmut_11``
+    (a duration of 1 taken as 2: the last tick moved into the next slot, the temp refused with MAX_IOB).
+    """
+    settings = quiet_settings(
+        basal_segments_mu_per_hour=((0, 200), (30, 1200)), max_iob_mu=500, controller_enabled=True
+    )
+    pump = delivering_pump(settings)
+    pump.ticks(29)
+    pump.glucose(150)
+    assert pump.state.time_of_day_ticks == 29
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 250, 1, Source.CONTROLLER))
+    assert pump.state.basal.temp_remaining_ticks == 1
+
+
+def test_controller_temp_whose_last_tick_is_midnight_is_projected_at_the_first_slot() -> None:
+    """LIM-4, BAS-3: a controller temp whose last tick falls exactly on midnight uses the day's first slot.
+
+    Profile 1.2 U/h until 00:30, then nothing; at 23:50 a 250 % controller temp for 11 minutes has its last
+    tick at 00:00 (slot 0, 60 pulses/h at max basal): 30 pulses projected, above max IOB (10 pulses), refused.
+    Closes ``kernel.temp.x_last_tick_of_day__mutmut_21`` (``later > TICKS_PER_DAY``: 24:00 not wrapped to
+    00:00, a slot past the end of the profile).
+    """
+    settings = quiet_settings(basal_segments_mu_per_hour=((0, 1200), (30, 0)), max_iob_mu=500, controller_enabled=True)
+    pump = delivering_pump(settings)
+    pump.ticks(24 * 60 - 10)
+    pump.glucose(150)
+    assert pump.state.time_of_day_ticks == 24 * 60 - 10
+    assert_refused(pump, _temp_event(pump, TempKind.PERCENT, 250, 11, Source.CONTROLLER), Reason.MAX_IOB)
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 250, 10, Source.CONTROLLER))
+
+
+def test_user_temp_shorter_than_the_configured_minimum_is_refused() -> None:
+    """TMP-1: a user temp shorter than ``temp_min_ticks`` is refused even on the 15-minute grid.
+
+    A configuration whose shortest temp is 30 minutes refuses a 15-minute user temp (``TEMP_DURATION``) and
+    accepts a 30-minute one.  Closes ``kernel.temp.x_on_temp_basal__mutmut_20`` (the lower bound dropped).
+    """
+    config = evolve(C, temp_min_ticks=30)
+    assert config_problems(config) == ()
+    pump = delivering_pump(flat_settings(0, config), config=config)
+    assert_refused(pump, _temp_event(pump, TempKind.PERCENT, 50, 15), Reason.TEMP_DURATION)
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 50, 30))
+
+
+HIGH_MAX_BASAL_MU = 15 * MU_PER_UNIT
+"""Max basal 15 U/h: 300 pulses/h, above the 250 of ``temp_percent_max`` (the two are unrelated numbers)."""
+HIGH_BASAL_CONFIG = evolve(C, max_basal_ceiling_pph=HIGH_MAX_BASAL_MU // C.pulse_mu)
+"""The default configuration with a max basal ceiling of 15 U/h (within the 35 U/h hard ceiling, CFG-3)."""
+
+
+def test_absolute_temp_above_the_percent_ceiling_is_within_max_basal() -> None:
+    """TMP-1: an absolute temp is bounded by max basal only, never by the percent ceiling.
+
+    With max basal 300 pulses/h, a user temp of 260 pulses/h (a number above ``temp_percent_max`` = 250) is
+    accepted and runs at 260.  Closes ``kernel.temp.x_on_temp_basal__mutmut_128`` (the percent range checked
+    for absolute temps too: refused with ``TEMP_PERCENT_OUT_OF_RANGE``).
+    """
+    config = HIGH_BASAL_CONFIG
+    assert config_problems(config) == ()
+    pump = delivering_pump(flat_settings(0, config, max_basal_mu_per_hour=HIGH_MAX_BASAL_MU), config=config)
+    assert C.temp_percent_max < 260 <= pump.state.settings.max_basal_pph
+    pump.accept(_temp_event(pump, TempKind.ABSOLUTE, 260, 30))
+    assert pump.state.basal.temp_value == 260
+
+
+def test_absolute_controller_temp_is_projected_at_its_own_rate() -> None:
+    """LIM-4: a controller's absolute temp is projected at the rate it asks, not capped at the percent ceiling.
+
+    260 pulses/h for 30 minutes is 130 pulses; max IOB 129 pulses: refused with ``MAX_IOB``.  At 258 pulses/h
+    (129 pulses) it fits.  Closes ``kernel.temp.x_on_temp_basal__mutmut_46`` (the rate used for the projection
+    kept within ``temp_percent_max`` for absolute temps too: 250 pulses/h, 125 pulses, accepted).
+    """
+    config = HIGH_BASAL_CONFIG
+    settings = flat_settings(
+        0, config, max_basal_mu_per_hour=HIGH_MAX_BASAL_MU, max_iob_mu=129 * C.pulse_mu, controller_enabled=True
+    )
+    pump = delivering_pump(settings, config=config)
+    pump.glucose(150)
+    assert_refused(pump, _temp_event(pump, TempKind.ABSOLUTE, 260, 30, Source.CONTROLLER), Reason.MAX_IOB)
+    pump.accept(_temp_event(pump, TempKind.ABSOLUTE, 258, 30, Source.CONTROLLER))
+
+
+def _history_unknown_pump() -> Pump:
+    """A closed-loop pump (1 U/h, fresh reading) whose last 24 h are not fully known (PER-4: a replaced record)."""
+    pump = delivering_pump(flat_settings(1000, controller_enabled=True))
+    pump.glucose(150)
+    pump.state = with_timers(pump.state, history_unknown_ticks=600)
+    return pump
+
+
+def test_raising_controller_temp_is_refused_while_history_is_unknown() -> None:
+    """PER-4, LIM-4: automated dosing stays off while the history is unknown: a raising controller temp is
+    refused with ``HISTORY_UNKNOWN`` (the sensor and max IOB would allow it).
+
+    Closes ``kernel.temp.x_on_temp_basal__mutmut_163`` and ``__mutmut_164`` (the check made always true).
+    """
+    pump = _history_unknown_pump()
+    assert_refused(pump, _temp_event(pump, TempKind.PERCENT, 150, 30, Source.CONTROLLER), Reason.HISTORY_UNKNOWN)
+
+
+def test_lowering_controller_temp_is_accepted_while_history_is_unknown() -> None:
+    """PER-4, SEN-2: reducing insulin is the safe direction: a controller temp below the schedule is accepted
+    while the history is unknown.
+
+    Closes ``kernel.temp.x_on_temp_basal__mutmut_158`` and ``__mutmut_161`` (the "raises" condition dropped:
+    every controller temp refused).
+    """
+    pump = _history_unknown_pump()
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 50, 30, Source.CONTROLLER))
+
+
+def test_user_temp_raising_basal_is_accepted_while_history_is_unknown() -> None:
+    """PER-4: only automated dosing is kept off while the history is unknown; the user's raising temp is accepted.
+
+    Closes ``kernel.temp.x_on_temp_basal__mutmut_157`` and ``__mutmut_160`` (the "not a controller" condition
+    dropped: the user's temp refused with ``HISTORY_UNKNOWN``).
+    """
+    pump = _history_unknown_pump()
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 150, 30))
+
+
+# --- kernel.windows: ring coverage (LIM-1, LIM-2, LIM-4) ----------------------------------------------------
+
+# Configurations whose rings wrap at different ticks: the defaults (hour 5, day 60, IOB 10: every day or IOB
+# wrap is also an hour wrap), an hour bucket of 7 ticks (IOB wraps alone at tick 10), and hour 7 with a day
+# bucket of 61 ticks (the day ring wraps alone at tick 61).
+RING_CONFIGS = {
+    "default": C,
+    "hour-7": evolve(C, hour_bucket_ticks=7),
+    "hour-7-day-61": evolve(C, hour_bucket_ticks=7, day_bucket_ticks=61),
+}
+
+RING_TICKS = 1700
+"""Ticks simulated: more than 25 day buckets of 61 ticks, so every day bucket leaves at least once."""
+
+
+def _pulses_at(tick: int) -> int:
+    """An irregular delivery pattern (0 to 3 pulses a tick) so that a bucket off by one tick shows in a total."""
+    return (tick * 7 + tick // 13) % 4
+
+
+@pytest.mark.parametrize("name", sorted(RING_CONFIGS))
+def test_rings_cover_exactly_their_documented_span(name: str) -> None:
+    """LIM-1, LIM-2, LIM-4: every tick, each ring holds exactly the pulses of its last ``n L + p + 1`` ticks.
+
+    ``kernel.windows``: a ring of ``n`` past buckets of ``L`` ticks and a current bucket at phase ``p`` covers
+    the last ``n L + p + 1`` ticks (at least 60 minutes or 24 hours, so every rolling window lies inside it:
+    LIM-1, LIM-2); the IOB ring's buckets are the insulin-action table's 10-minute steps (LIM-4).  Driven by
+    ``advance`` and ``record`` (one tick, then that tick's pulses, as ``kernel.tick`` does) with an irregular
+    pattern; the phase stays below the bucket length.  Closes ``kernel.windows.x_advance__mutmut_7`` (the day
+    ring wraps a tick early: its 24 h coverage falls short), ``__mutmut_14`` and ``__mutmut_17`` (a day wrap
+    alone is not seen: the ring shifts a tick late), ``__mutmut_15`` and ``__mutmut_18`` (the same for an IOB
+    wrap alone).
+    """
+    config = RING_CONFIGS[name]
+    assert config_problems(config) == ()
+    w: Windows = initial_state(config).windows
+    delivered: list[int] = []
+    for tick in range(1, RING_TICKS + 1):
+        w = advance(config, w, PY)
+        pulses = _pulses_at(tick)
+        w = record(w, pulses)
+        delivered.append(pulses)
+        for label, past, bucket, phase, ring in (
+            ("hour", len(w.hour_past_pulses), config.hour_bucket_ticks, w.hour_phase_ticks, w.hour_pulses),
+            ("day", len(w.day_past_pulses), config.day_bucket_ticks, w.day_phase_ticks, w.day_pulses),
+            ("iob", len(w.iob_past_pulses), IOB_BUCKET_TICKS, w.iob_phase_ticks, w.iob_pulses),
+        ):
+            assert 0 <= phase < bucket, (name, tick, label, phase)
+            span = past * bucket + phase + 1
+            assert sum(ring) == sum(delivered[-span:]), (name, tick, label)
+        assert w.hour_total_pulses == sum(w.hour_pulses), (name, tick)
+        assert w.day_total_pulses == sum(w.day_pulses), (name, tick)
+
+
+def test_iob_does_not_depend_on_the_window_bucket_lengths() -> None:
+    """LIM-4: insulin on board follows the insulin-action table's 10-minute steps whatever the hour and day
+    bucket lengths of the configuration: the same deliveries give the same IOB every tick.
+
+    Closes ``kernel.windows.x_advance__mutmut_15`` and ``__mutmut_18`` (with 7-tick hour buckets the IOB ring
+    misses its wrap at tick 10 and ages a tick late).
+    """
+    settings = flat_settings(0)
+    rings = {name: initial_state(config).windows for name, config in RING_CONFIGS.items()}
+    for tick in range(1, 400):
+        pulses = 20 if tick in (1, 37, 90) else 0
+        rings = {name: record(advance(RING_CONFIGS[name], w, PY), pulses) for name, w in rings.items()}
+        iobs = {name: iob_pulses(settings, w, PY) for name, w in rings.items()}
+        assert len(set(iobs.values())) == 1, (tick, iobs)
+
+
+# --- kernel.windows.record_excess via kernel.motor: over-delivery counted (DLV-3, LIM-4, LIM-5) -------------
+
+
+def test_one_pulse_of_over_delivery_is_counted_in_iob_and_the_windows() -> None:
+    """DLV-3, LIM-4, LIM-5: a motor report that shows one pulse more than commanded is a fault, and that pulse
+    is counted: in insulin on board and in the hourly and daily windows.
+
+    Closes ``kernel.windows.x_record_excess__mutmut_3`` (only an excess above one pulse counted).
+    """
+    pump = delivering_pump(flat_settings(0), auto_confirm=False)
+    pump.bolus(20)
+    [command] = delivers(pump.tick())
+    commanded = command.pulses
+    assert commanded > 0
+    pump.accept(ev.MotorReport(pump.now, command.seq, commanded + 1))
+    assert pump.state.totals.excess_pulses == 1
+    assert pump.state.windows.hour_total_pulses == commanded + 1
+    assert pump.state.windows.day_total_pulses == commanded + 1
+    assert insulin_on_board_mu(C, pump.state) == (commanded + 1) * C.pulse_mu
+
+
+def test_a_full_daily_window_stays_exactly_full_after_over_delivery() -> None:
+    """LIM-2, DLV-3: over-delivery reported when the daily window is already full leaves it exactly full
+    (the excess is in the totals and IOB; ``kernel.windows.record_excess``).
+
+    Max daily = max hourly = 8 U (160 pulses); an 8 U bolus fills both windows; its last delivery is reported
+    with 2 pulses too many.  Closes ``kernel.windows.x_record_excess__mutmut_33`` (a full day window given
+    one more pulse: ``max(room, 1)``).
+    """
+    limit_mu = 8 * MU_PER_UNIT
+    pump = delivering_pump(
+        flat_settings(0, max_hourly_mu=limit_mu, max_daily_mu=limit_mu, max_bolus_mu=limit_mu), auto_confirm=False
+    )
+    limit = pump.state.settings.max_daily_pulses
+    pump.bolus(limit)
+    for _ in range(limit):
+        [command] = delivers(pump.tick())
+        last = pump.state.windows.day_total_pulses == limit
+        pump.accept(ev.MotorReport(pump.now, command.seq, command.pulses + (2 if last else 0)))
+        if last:
+            break
+    assert pump.state.totals.excess_pulses == 2
+    assert pump.state.windows.day_total_pulses == limit
+    assert pump.state.windows.hour_total_pulses == limit
+    assert sum(pump.state.windows.iob_pulses) == limit + 2  # IOB takes the excess in full
