@@ -16,15 +16,19 @@ import pytest
 
 from kernel import events as ev
 from kernel.builder import insulin_on_board_mu
+from kernel.commands import LgsEnd, Notice, NoticeKind
 from kernel.config import config_problems
 from kernel.events import Source, TempKind
 from kernel.iob import iob_pulses
 from kernel.logic import PY
-from kernel.reasons import Reason
+from kernel.modes import Mode
+from kernel.reasons import Reason, StopCause
 from kernel.state import Windows, evolve, initial_state
 from kernel.units import IOB_BUCKET_TICKS, MU_PER_UNIT
 from kernel.windows import advance, record
 from tests.helpers import (
+    CANNULA,
+    PRIME,
     C,
     Pump,
     assert_refused,
@@ -32,7 +36,10 @@ from tests.helpers import (
     delivers,
     flat_settings,
     next_request_id,
+    notices,
+    per_tick,
     quiet_settings,
+    therapy_pulses,
     with_timers,
 )
 
@@ -285,3 +292,180 @@ def test_a_full_daily_window_stays_exactly_full_after_over_delivery() -> None:
     assert pump.state.windows.day_total_pulses == limit
     assert pump.state.windows.hour_total_pulses == limit
     assert sum(pump.state.windows.iob_pulses) == limit + 2  # IOB takes the excess in full
+
+
+# --- kernel.tick: temp expiry, sensor fall-back, timers (TMP-2, SEN-2, SUS-1, PER-4) ---------------------------
+
+
+def test_expired_temp_says_so_exactly_and_leaves_no_temp_behind() -> None:
+    """TMP-2: a temp ends exactly after its duration with the notice (``EXPIRED``, 0, 0), and the pump's basal
+    state then shows no temp at all (kind NONE, value 0, nothing remaining), as after a cancel.
+
+    Closes ``kernel.tick.x__count_down_temp__mutmut_40`` and ``__mutmut_41`` (the notice's b or c set to 1),
+    ``__mutmut_59`` (the expired temp's value kept) and ``__mutmut_65`` (value 1 left behind).
+    """
+    pump = delivering_pump(flat_settings(1000))
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 150, 15))
+    results = pump.ticks(15)
+    assert [notices(r, NoticeKind.TEMP_BASAL_ENDED) for r in results[:-1]] == [[]] * 14
+    assert notices(results[-1], NoticeKind.TEMP_BASAL_ENDED) == [
+        Notice(NoticeKind.TEMP_BASAL_ENDED, StopCause.EXPIRED, 0, 0)
+    ]
+    basal = pump.state.basal
+    assert (basal.temp_kind, basal.temp_value, basal.temp_remaining_ticks) == (TempKind.NONE, 0, 0)
+
+
+@pytest.mark.parametrize(("kind", "value"), [(TempKind.ABSOLUTE, 60), (TempKind.PERCENT, 100), (TempKind.PERCENT, 50)])
+def test_controller_temp_not_above_the_schedule_keeps_running_without_sensor_data(kind: int, value: int) -> None:
+    """SEN-2, TMP-3: only a controller temp *above* the schedule falls back when the sensor has no data; one at
+    exactly the scheduled rate (60 pulses/h, or 100 %) or below it (50 %) keeps running.
+
+    Schedule 3 U/h (60 pulses/h), no reading at all.  Closes ``kernel.tick.x__sensor_fall_back__mutmut_25``
+    (``>=``: a temp at the scheduled rate called a raise) and ``__mutmut_26`` (the schedule divided by 100
+    instead of scaled: a 50 % temp called a raise).
+    """
+    pump = delivering_pump(flat_settings(3000, controller_enabled=True))
+    pump.accept(_temp_event(pump, kind, value, 30, Source.CONTROLLER))
+    results = pump.ticks(5)
+    assert all(notices(r, NoticeKind.TEMP_BASAL_ENDED) == [] for r in results)
+    assert pump.state.basal.temp_kind == kind
+    assert pump.state.basal.temp_remaining_ticks == 25
+
+
+def test_suspend_reminder_notice_is_exact() -> None:
+    """SUS-1: the reminder of a manual suspension comes after ``suspend_reminder_ticks`` minutes and says how long
+    the pump has been suspended, nothing else: (15, 0, 0).
+
+    Closes ``kernel.tick.x__timers__mutmut_44``, ``__mutmut_53`` and ``__mutmut_54`` (b or c of the notice
+    changed).
+    """
+    pump = delivering_pump()
+    pump.accept(ev.Suspend(pump.now))
+    minutes = C.suspend_reminder_ticks
+    results = pump.ticks(minutes)
+    assert [notices(r, NoticeKind.SUSPEND_REMINDER) for r in results[:-1]] == [[]] * (minutes - 1)
+    assert notices(results[-1], NoticeKind.SUSPEND_REMINDER) == [Notice(NoticeKind.SUSPEND_REMINDER, minutes, 0, 0)]
+
+
+def test_unknown_history_keeps_automated_dosing_off_for_exactly_its_remaining_time() -> None:
+    """PER-4: the unknown part of the history shrinks by one minute per minute: with 10 minutes of it left, a
+    raising controller temp is refused for 9 more minutes and accepted after the 10th.
+
+    Closes ``kernel.tick.x__timers__mutmut_94`` (the time counted down twice as fast).
+    """
+    pump = _history_unknown_pump()
+    pump.state = with_timers(pump.state, history_unknown_ticks=10)
+    pump.ticks(9)
+    pump.glucose(150)
+    assert_refused(pump, _temp_event(pump, TempKind.PERCENT, 150, 30, Source.CONTROLLER), Reason.HISTORY_UNKNOWN)
+    pump.tick()
+    pump.glucose(150)
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 150, 30, Source.CONTROLLER))
+
+
+# --- kernel.tick._deliver: limits cut a dual bolus (LIM-1, LIM-3, BOL-3, BOL-6) -------------------------------
+
+
+def test_dual_bolus_cut_by_the_hourly_limit_never_exceeds_it() -> None:
+    """LIM-1, LIM-3, BOL-6: basal, the normal part and the extended part share the hourly room in that order; the
+    extended part is cut when the room is used up, the user is told exactly, and the bolus state is left idle.
+
+    Basal 1 pulse a minute, max hourly = max bolus = 3 U (60 pulses).  Minute 1: basal 1 + a 20-pulse bolus.  Then
+    a dual bolus of 36 pulses now and 20 over 15 minutes.  Minute 2: basal 1 + normal 29 (the speed, 30, less the
+    extended share 1) + extended 1.  Minute 3: room 8: basal 1, the normal part's last 7 pulses (it completes),
+    nothing left for the extended part: cut, with the hourly limit named.  No basal was withheld, so no
+    ``BASAL_WITHHELD`` notice.
+
+    Closes ``kernel.tick.x__deliver__mutmut_128`` and ``__mutmut_129`` (the extended share computed from a wrong
+    room: one pulse above the hourly limit), ``__mutmut_441`` (a ``BASAL_WITHHELD`` notice for 0 pulses),
+    ``__mutmut_447`` (the completed normal part's cause lost), and ``__mutmut_229``, ``235``, ``250``, ``256``,
+    ``264``, ``270``, ``271``, ``277`` (the ended bolus's request IDs, extended amount or extended accumulator
+    left in the state).
+    """
+    settings = flat_settings(3000, max_hourly_mu=3 * MU_PER_UNIT, max_bolus_mu=3 * MU_PER_UNIT)
+    pump = delivering_pump(settings)
+    limit = settings.max_hourly_pulses
+    assert pump.bolus(20).outcome.accepted
+    assert therapy_pulses(pump.tick()) == 21
+    assert pump.bolus(36, 20, 15).outcome.accepted
+    assert therapy_pulses(pump.tick()) == 31
+    third = pump.tick()
+    assert therapy_pulses(third) == 8
+    assert pump.state.windows.hour_total_pulses == limit
+    assert notices(third, NoticeKind.BOLUS_ENDED) == [Notice(NoticeKind.BOLUS_ENDED, 36, 0, StopCause.COMPLETED)]
+    assert notices(third, NoticeKind.EXTENDED_ENDED) == [
+        Notice(NoticeKind.EXTENDED_ENDED, 1, 19, StopCause.HOURLY_LIMIT)
+    ]
+    assert notices(third, NoticeKind.BASAL_WITHHELD) == []
+    b = pump.state.bolus
+    assert (b.request_id, b.remaining_pulses, b.delivered_pulses) == (0, 0, 0)
+    assert (b.ext_request_id, b.ext_remaining_pulses, b.ext_delivered_pulses, b.ext_acc) == (0, 0, 0, 0)
+    later = pump.ticks(3)
+    assert per_tick(later) == [0, 0, 0]
+    assert pump.state.windows.hour_total_pulses == limit
+
+
+def test_hourly_and_daily_limits_reached_together_name_the_hourly_limit() -> None:
+    """LIM-3: when the hourly and the daily room are equal and used up together, the cause named is the hourly
+    limit (it is the one that frees first); withheld basal is reported exactly (pulses, cause, 0).
+
+    Max hourly = max daily = max bolus = 8 U (160 pulses), basal 0.3 U/h (a pulse every 10 minutes, the first in
+    minute 10).  A 160-pulse bolus asked in minute 9: minutes 10 to 14 deliver 1 + 30, 30, 30, 30, 30; minute 15
+    has 9 pulses of room for the bolus's last 10: cut, with 9 pulses of room left in both windows.  Minute 20
+    withholds its basal pulse.  Closes ``kernel.tick.x__deliver__mutmut_419`` (a tie named the daily limit) and
+    ``__mutmut_432``, ``__mutmut_443`` (the withheld-basal notice's c changed).
+    """
+    limit_mu = 8 * MU_PER_UNIT
+    settings = flat_settings(300, max_hourly_mu=limit_mu, max_daily_mu=limit_mu, max_bolus_mu=limit_mu)
+    pump = delivering_pump(settings)
+    pump.ticks(9)
+    assert pump.bolus(160).outcome.accepted
+    results = pump.ticks(11)
+    assert per_tick(results) == [31, 30, 30, 30, 30, 9, 0, 0, 0, 0, 0]
+    assert notices(results[5], NoticeKind.BOLUS_ENDED) == [
+        Notice(NoticeKind.BOLUS_ENDED, 159, 1, StopCause.HOURLY_LIMIT)
+    ]
+    assert notices(results[10], NoticeKind.BASAL_WITHHELD) == [
+        Notice(NoticeKind.BASAL_WITHHELD, 1, StopCause.HOURLY_LIMIT, 0)
+    ]
+
+
+def test_reservoir_and_limit_reached_together_name_the_reservoir() -> None:
+    """RES-1, LIM-3: when the reservoir holds exactly the room left under the limits and a bolus is cut, the cause
+    named is the reservoir (no limit alarm for it).
+
+    Reservoir 160 pulses after priming, max hourly = max bolus = 8 U (160 pulses): every minute takes the same from
+    both.  A 155-pulse bolus with 1 pulse of basal a minute is cut in minute 6 with 5 pulses left in both.
+    Closes ``kernel.tick.x__deliver__mutmut_412`` (the tie named the hourly limit).
+    """
+    limit_mu = 8 * MU_PER_UNIT
+    settings = flat_settings(3000, max_hourly_mu=limit_mu, max_bolus_mu=limit_mu)
+    pump = delivering_pump(settings, reservoir=160 + PRIME + CANNULA)
+    assert pump.state.reservoir.pulses == settings.max_hourly_pulses
+    assert pump.bolus(155).outcome.accepted
+    results = pump.ticks(6)
+    assert per_tick(results) == [31, 31, 31, 31, 31, 5]
+    assert notices(results[5], NoticeKind.BOLUS_ENDED) == [Notice(NoticeKind.BOLUS_ENDED, 154, 1, StopCause.RESERVOIR)]
+
+
+def test_low_reading_suspends_on_the_tick_the_lockout_ends_even_with_a_one_minute_lgs_maximum() -> None:
+    """SUS-2, SUS-4: a fresh low reading that arrived during the post-suspension lockout suspends delivery on the
+    tick the lockout ends; a suspension counts its minutes from 0, so even a configuration whose longest
+    low-glucose suspension is 1 minute suspends for that minute (and then ends it for its maximum duration).
+
+    Closes ``kernel.tick.x__timers__mutmut_19`` (a pump not suspended counts 1 minute suspended: the suspension
+    entered on a tick is over at once, for its maximum duration, and delivery never stops).
+    """
+    config = evolve(C, lgs_max_ticks=1, lgs_min_ticks=1)
+    assert config_problems(config) == ()
+    pump = delivering_pump(quiet_settings(config, lgs_enabled=True), config=config)
+    pump.state = with_timers(pump.state, lgs_lockout_ticks=5)
+    pump.glucose(60)
+    assert pump.mode == Mode.DELIVERING
+    pump.ticks(4)
+    assert pump.mode == Mode.DELIVERING
+    pump.tick()
+    assert pump.mode == Mode.LGS_SUSPENDED
+    ended = pump.tick()
+    assert pump.mode == Mode.DELIVERING
+    assert [n.a for n in notices(ended, NoticeKind.LGS_ENDED)] == [LgsEnd.MAX_DURATION]
