@@ -24,6 +24,7 @@ from kernel.logic import PY
 from kernel.modes import Mode
 from kernel.reasons import Reason, StopCause
 from kernel.state import Windows, evolve, initial_state
+from kernel.step import StepResult
 from kernel.units import IOB_BUCKET_TICKS, MU_PER_UNIT
 from kernel.windows import advance, record
 from tests.helpers import (
@@ -251,10 +252,11 @@ def test_iob_does_not_depend_on_the_window_bucket_lengths() -> None:
 
 
 def test_one_pulse_of_over_delivery_is_counted_in_iob_and_the_windows() -> None:
-    """DLV-3, LIM-4, LIM-5: a motor report that shows one pulse more than commanded is a fault, and that pulse
-    is counted: in insulin on board and in the hourly and daily windows.
+    """DLV-3, LIM-4, LIM-5: a motor report that shows one pulse more than commanded is a fault (delivery stops),
+    and that pulse is counted: in insulin on board and in the hourly and daily windows.
 
-    Closes ``kernel.windows.x_record_excess__mutmut_3`` (only an excess above one pulse counted).
+    Closes ``kernel.windows.x_record_excess__mutmut_3`` (only an excess above one pulse counted) and
+    ``kernel.motor.x_on_motor_report__mutmut_26`` (only an excess above one pulse a fault).
     """
     pump = delivering_pump(flat_settings(0), auto_confirm=False)
     pump.bolus(20)
@@ -262,6 +264,7 @@ def test_one_pulse_of_over_delivery_is_counted_in_iob_and_the_windows() -> None:
     commanded = command.pulses
     assert commanded > 0
     pump.accept(ev.MotorReport(pump.now, command.seq, commanded + 1))
+    assert pump.mode == Mode.MOTOR_FAULT
     assert pump.state.totals.excess_pulses == 1
     assert pump.state.windows.hour_total_pulses == commanded + 1
     assert pump.state.windows.day_total_pulses == commanded + 1
@@ -469,3 +472,130 @@ def test_low_reading_suspends_on_the_tick_the_lockout_ends_even_with_a_one_minut
     ended = pump.tick()
     assert pump.mode == Mode.DELIVERING
     assert [n.a for n in notices(ended, NoticeKind.LGS_ENDED)] == [LgsEnd.MAX_DURATION]
+
+
+# --- kernel.handling: stopping a bolus or a temp, who is at the pump (BOL-6, TMP-2, ALM-2) -------------------
+
+
+def test_cancelling_a_bolus_with_one_pulse_left_stops_it() -> None:
+    """BOL-6: a bolus with a single pulse still to come stops at once when cancelled: the user is told
+    (30 delivered, 1 not, ``CANCELLED``), nothing more is delivered, and no bolus is left in the state.
+
+    A 31-pulse bolus (basal 0): the first minute delivers 30 (the bolus speed).  Closes
+    ``kernel.handling.x_end_bolus__mutmut_8`` (only a bolus with more than one pulse left stops),
+    ``__mutmut_47`` and ``__mutmut_53`` (the stopped bolus's request ID kept, or 1).
+    """
+    pump = delivering_pump(flat_settings(0))
+    assert pump.bolus(31).outcome.accepted
+    assert therapy_pulses(pump.tick()) == C.bolus_pulses_per_tick == 30
+    cancelled = pump.accept(ev.CancelBolus(pump.now))
+    assert notices(cancelled, NoticeKind.BOLUS_ENDED) == [Notice(NoticeKind.BOLUS_ENDED, 30, 1, StopCause.CANCELLED)]
+    b = pump.state.bolus
+    assert (b.request_id, b.remaining_pulses, b.delivered_pulses) == (0, 0, 0)
+    assert per_tick(pump.ticks(3)) == [0, 0, 0]
+
+
+def test_cancelled_temp_says_so_exactly_and_leaves_no_temp_behind() -> None:
+    """TMP-2: cancelling a temp resumes the schedule at once with the notice (``CANCELLED``, 0, 0), and the pump's
+    basal state shows no temp at all (kind NONE, value 0, nothing remaining).
+
+    Closes ``kernel.handling.x_end_temp__mutmut_27`` and ``__mutmut_28`` (the notice's b or c set to 1),
+    ``__mutmut_47`` (the ended temp's value kept) and ``__mutmut_53`` (value 1 left behind).
+    """
+    pump = delivering_pump(flat_settings(1000))
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 150, 60))
+    pump.ticks(3)
+    cancelled = pump.accept(ev.CancelTempBasal(pump.now))
+    assert notices(cancelled, NoticeKind.TEMP_BASAL_ENDED) == [
+        Notice(NoticeKind.TEMP_BASAL_ENDED, StopCause.CANCELLED, 0, 0)
+    ]
+    basal = pump.state.basal
+    assert (basal.temp_kind, basal.temp_value, basal.temp_remaining_ticks) == (TempKind.NONE, 0, 0)
+
+
+def test_a_person_held_remote_shows_a_person_and_a_controller_never_does() -> None:
+    """ALM-2, ALM-4: with a remote the configuration declares person-held, an accepted remote temp restarts the
+    auto-off timer; a controller's temp never does, whatever the configuration says about the remote.
+
+    Closes ``kernel.handling.x_shows_person__mutmut_8``, ``__mutmut_12``, ``__mutmut_13`` (the person-held
+    remote not counted) and ``__mutmut_16`` (the test inverted: the controller counted, the remote not).
+    """
+    config = evolve(C, remote_is_person_held=True)
+    assert config_problems(config) == ()
+    pump = delivering_pump(flat_settings(1000, config, controller_enabled=True, auto_off_hours=1), config=config)
+    pump.glucose(150)
+    pump.ticks(10)
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 50, 30, Source.CONTROLLER))
+    assert pump.state.timers.idle_ticks == 10
+    pump.accept(_temp_event(pump, TempKind.PERCENT, 50, 30, Source.REMOTE))
+    assert pump.state.timers.idle_ticks == 0
+
+
+# --- kernel.motor: occlusion evidence, over-delivery, the watchdog (OCC-1, DLV-2, DLV-3) ---------------------
+
+
+def _answer(pump: Pump, shortfalls: list[int | None]) -> list[StepResult]:
+    """One minute per entry; its ``Deliver`` is answered short by that many pulses (``None``: not answered)."""
+    reports = []
+    for short in shortfalls:
+        [command] = delivers(pump.tick())
+        if short is not None:
+            reports.append(pump.accept(ev.MotorReport(pump.now, command.seq, command.pulses - short)))
+    return reports
+
+
+def test_undisplaced_pulses_add_up_to_an_occlusion_exactly_at_the_threshold() -> None:
+    """OCC-1: pulses commanded but not displaced accumulate over consecutive short reports, a single pulse
+    included; the report that brings them exactly to ``occlusion_undisplaced_pulses`` (60) raises the occlusion,
+    and the evidence then restarts from 0.  Each short report is told exactly (commanded, displaced, 0).
+
+    A 100-pulse bolus at 30 pulses a minute (basal 0); reports short by 30, 29 and 1.  Closes
+    ``kernel.motor.x_occlusion_evidence__mutmut_9`` (a 1-pulse shortfall resets the evidence), ``__mutmut_29``
+    (``>``: exactly the threshold is not an occlusion), ``kernel.motor.x_on_motor_report__mutmut_61``,
+    ``__mutmut_67``, ``__mutmut_74`` (the evidence not restarted when it fires), ``__mutmut_119``,
+    ``__mutmut_129``, ``__mutmut_130`` (the partial-delivery notice's c changed, or not shown for 1 pulse).
+    """
+    assert C.occlusion_undisplaced_pulses == 60
+    pump = delivering_pump(flat_settings(0), auto_confirm=False)
+    assert pump.bolus(100).outcome.accepted
+    reports = _answer(pump, [30, 29, 1])
+    assert [notices(r, NoticeKind.PARTIAL_DELIVERY) for r in reports] == [
+        [Notice(NoticeKind.PARTIAL_DELIVERY, 30, 0, 0)],
+        [Notice(NoticeKind.PARTIAL_DELIVERY, 30, 1, 0)],
+        [Notice(NoticeKind.PARTIAL_DELIVERY, 30, 29, 0)],
+    ]
+    assert pump.mode == Mode.OCCLUDED
+    assert (pump.state.motor.undisplaced_pulses, pump.state.motor.high_pressure_samples) == (0, 0)
+
+
+def test_a_full_report_restarts_the_undisplaced_evidence() -> None:
+    """OCC-1: the undisplaced evidence counts consecutive short reports only: a report of every commanded pulse
+    restarts it from 0 (and is not a partial delivery), so 59 + full + 59 is no occlusion.
+
+    Closes ``kernel.motor.x_occlusion_evidence__mutmut_11`` (a full report leaves 1 pulse of evidence: 60,
+    an occlusion) and ``kernel.motor.x_on_motor_report__mutmut_128`` (a partial-delivery notice for a full
+    report).
+    """
+    pump = delivering_pump(flat_settings(0), auto_confirm=False)
+    assert pump.bolus(150).outcome.accepted
+    reports = _answer(pump, [30, 29, 0, 30, 29])
+    assert notices(reports[2], NoticeKind.PARTIAL_DELIVERY) == []
+    assert pump.mode == Mode.DELIVERING
+    assert pump.state.motor.undisplaced_pulses == 59
+
+
+def test_delivery_becoming_uncertain_ends_a_running_extended_bolus_with_that_cause() -> None:
+    """DLV-2, BOL-6: when a command goes unanswered for a minute the running extended bolus stops and the user is
+    told what was and was not delivered and why (``DELIVERY_UNCERTAIN``).
+
+    An extended bolus of 30 pulses over 30 minutes (basal 0): the first minute's pulse is confirmed, the second
+    minute's is not.  Closes ``kernel.motor.x_watchdog__mutmut_103`` (the cause lost).
+    """
+    pump = delivering_pump(flat_settings(0), auto_confirm=False)
+    assert pump.bolus(0, 30, 30).outcome.accepted
+    _answer(pump, [0, None])
+    uncertain = pump.tick()
+    assert pump.state.motor.uncertain
+    assert notices(uncertain, NoticeKind.EXTENDED_ENDED) == [
+        Notice(NoticeKind.EXTENDED_ENDED, 2, 28, StopCause.DELIVERY_UNCERTAIN)
+    ]
