@@ -453,21 +453,23 @@ def test_reservoir_and_limit_reached_together_name_the_reservoir() -> None:
 
 def test_low_reading_suspends_on_the_tick_the_lockout_ends_even_with_a_one_minute_lgs_maximum() -> None:
     """SUS-2, SUS-4: a fresh low reading that arrived during the post-suspension lockout suspends delivery on the
-    tick the lockout ends; a suspension counts its minutes from 0, so even a configuration whose longest
-    low-glucose suspension is 1 minute suspends for that minute (and then ends it for its maximum duration).
+    tick the lockout ends, before that minute's basal (``kernel.tick``: conditions first, then delivery); the
+    suspension counts its minutes from 0, so even a configuration whose longest low-glucose suspension is 1
+    minute suspends for that minute (and then ends it for its maximum duration).
 
-    Closes ``kernel.tick.x__timers__mutmut_19`` (a pump not suspended counts 1 minute suspended: the suspension
-    entered on a tick is over at once, for its maximum duration, and delivery never stops).
+    Basal 1 pulse a minute.  Closes ``kernel.tick.x__timers__mutmut_19`` (a pump not suspended counts 1 minute
+    suspended: the suspension entered in the tick's own condition pass is over at once, the minute's pulse is
+    delivered, and only the step's second pass suspends).
     """
     config = evolve(C, lgs_max_ticks=1, lgs_min_ticks=1)
     assert config_problems(config) == ()
-    pump = delivering_pump(quiet_settings(config, lgs_enabled=True), config=config)
+    pump = delivering_pump(flat_settings(3000, config, lgs_enabled=True), config=config)
     pump.state = with_timers(pump.state, lgs_lockout_ticks=5)
     pump.glucose(60)
     assert pump.mode == Mode.DELIVERING
-    pump.ticks(4)
+    assert per_tick(pump.ticks(4)) == [1, 1, 1, 1]
     assert pump.mode == Mode.DELIVERING
-    pump.tick()
+    assert therapy_pulses(pump.tick()) == 0
     assert pump.mode == Mode.LGS_SUSPENDED
     ended = pump.tick()
     assert pump.mode == Mode.DELIVERING
