@@ -119,6 +119,25 @@ def test_config_from_units_names_problems(args: tuple[Any, Any], changes: dict[s
     assert config is None and problems == expected and _named(problems)
 
 
+def test_config_from_units_builds_the_reservoir_it_is_given() -> None:
+    """A 200 U reservoir holds 4000 pulses of 50 mU, not the default 300 U (CFG-1, RES-1).
+
+    Kills ``kernel.builder.x_config_from_units__mutmut_22`` (``reservoir_units`` dropped).
+    """
+    config, problems = config_from_units(50, 200)
+    assert problems == () and config == make_config(50, 200)
+    assert config is not None and config.reservoir_capacity_pulses == 4000
+
+
+def test_config_from_units_a_one_unit_reservoir_is_positive() -> None:
+    """1 U is a positive, whole-pulse reservoir: it is refused for the kernel's own rule, not as "not positive".
+
+    The low-reservoir alarm range (CFG-2) does not fit in 20 pulses.  Kills
+    ``kernel.builder.x_config_from_units__mutmut_11`` (``reservoir_units <= 1``).
+    """
+    assert config_from_units(50, 1) == (None, (ConfigRule.RESERVOIR_LOW_RANGE_INVALID,))
+
+
 def test_config_problems_are_those_of_config_problems() -> None:
     config, problems = config_from_units(50, 300, hour_bucket_ticks=4, temp_percent_max=300)
     assert config is None
@@ -133,6 +152,18 @@ def test_settings_from_units_accepts_a_basal_segment_of_zero_rate() -> None:
     segments = ((0, 0), (360, 800))
     expected = make_settings(C, basal_segments_mu_per_hour=segments)
     assert settings_from_units(C, basal_segments_mu_per_hour=segments) == (expected, ())
+
+
+def test_settings_from_units_accepts_a_basal_profile_of_48_segments() -> None:
+    """A basal profile may change at every half hour: 48 segments is the most BAS-1 allows, and it is accepted.
+
+    Kills ``kernel.builder.x__schedule_problems__mutmut_6`` (``len(segments) < SLOTS_PER_DAY``).
+    """
+    segments = tuple((slot * 30, 500 + 50 * (slot % 2)) for slot in range(48))
+    expected = make_settings(C, basal_segments_mu_per_hour=segments)
+    assert settings_from_units(C, basal_segments_mu_per_hour=segments) == (expected, ())
+    too_many = (*segments, (1440, 500))
+    assert settings_from_units(C, basal_segments_mu_per_hour=too_many) == (None, (BuildProblem.SCHEDULE_SEGMENT_COUNT,))
 
 
 def test_settings_from_units_defaults_are_make_settings() -> None:
@@ -256,6 +287,24 @@ def test_calculator_settings_from_units() -> None:
     assert calculator_settings_from_units(C, carbs=1)[1] == (BuildProblem.UNKNOWN_FIELD,)
 
 
+@pytest.mark.parametrize("increment", [0, -50, 50.0, "50", 25])
+def test_calculator_increment_must_be_a_positive_whole_number_of_pulses(increment: object) -> None:
+    """The rounding increment is an ``int``, positive and a whole number of pulses; otherwise it is named, no raise.
+
+    Kills ``kernel.builder.x_calculator_settings_from_units__mutmut_30`` (``and``: ``50.0`` accepted, ``"50"``
+    raises) and ``__mutmut_33`` (``increment < 0``: an increment of 0 accepted).
+    """
+    assert calculator_settings_from_units(C, increment_mu=increment) == (
+        None,
+        (BuildProblem.INCREMENT_NOT_WHOLE_PULSES,),
+    )
+
+
+def test_calculator_increment_of_whole_pulses_is_accepted() -> None:
+    expected = make_calculator_settings(C, increment_mu=100)
+    assert calculator_settings_from_units(C, increment_mu=100) == (expected, ())
+
+
 def test_recommendation_problems_are_calc_rules() -> None:
     bad = make_calculator_settings(C, sensitivity_mgdl=((0, 0),))
     pump = delivering_pump()
@@ -271,6 +320,15 @@ def test_start_state_is_initial_state_and_names_problems() -> None:
     assert start_state(C, -1, 1440) == (None, (BuildProblem.TIME_NEGATIVE, BuildProblem.TIME_OF_DAY_OUTSIDE_DAY))
     assert start_state(C, 0, 12.5) == (None, (BuildProblem.NOT_AN_INTEGER,))
     assert start_state(C._replace(reservoir_capacity_pulses=0)) == (None, (BuildProblem.CONFIG_INVALID,))
+
+
+def test_start_state_defaults_to_time_zero_at_midnight() -> None:
+    """Without times, the new pump starts at kernel time 0 and local midnight, as ``initial_state`` (BAS-3).
+
+    Kills ``kernel.builder.x_start_state__mutmut_1`` and ``__mutmut_2`` (a default of 1).
+    """
+    assert start_state(C) == (initial_state(C), ())
+    assert start_state(C, 100) == (initial_state(C, 100, 0), ())
 
 
 def _basal_pulses_in_first_hour(time_of_day_ticks: int) -> int:
@@ -395,6 +453,15 @@ def test_record_problem_names_each_kind_of_corruption() -> None:
         assert record_problem(result) is expected, (expected, result.reason)
     assert header.startswith(FORMAT) and body
     assert {problem for problem in RecordProblem} - set(cases) == {RecordProblem.SETTINGS_ILL_TYPED}
+
+
+def test_record_problem_of_a_reason_that_is_not_text_is_malformed() -> None:
+    """A ``Corrupt`` built by hand with a reason that is not text is ``MALFORMED``; ``record_problem`` does not raise.
+
+    Kills ``kernel.builder.x_record_problem__mutmut_3`` (the reason used whatever its type).
+    """
+    assert record_problem(Corrupt(None)) is RecordProblem.MALFORMED  # type: ignore[arg-type]
+    assert record_problem(Corrupt(b"checksum mismatch")) is RecordProblem.MALFORMED  # type: ignore[arg-type]
 
 
 def test_every_problem_enum_is_an_int_enum() -> None:
