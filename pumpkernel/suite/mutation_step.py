@@ -22,8 +22,10 @@ It states what the numbers give (issue 15, "evidence that cannot overstate"):
 
 Status: ``failed`` when a survivor is unclassified ("unexplained"), or the
 report is malformed; ``incomplete`` when the run did not cover every generated
-mutant, when it cannot be told whether it did, or when the report is stale;
-``passed`` only for a complete, current run with every survivor classified.
+mutant, when it cannot be told whether it did, when the report is stale, or
+when a survivor is a ``gap`` (a change no test notices, known but not closed);
+``passed`` only for a complete, current run whose every survivor is equivalent
+or closed.
 """
 
 from __future__ import annotations
@@ -195,9 +197,17 @@ def step_mutation(options: Options, state: dict[str, Any]) -> StepReport:
         "layers": layers,
     }
     incomplete = _incompleteness(figures, stale)
+    gaps = [s["name"] for s in survivors if s["classification"] == "gap"]
+    if gaps:
+        incomplete.append(f"{len(gaps):,} survivors are gaps: changes no test notices")
     data["incomplete"] = incomplete
     cases = [
-        Case("mutation", s["name"], FAILED if s["name"] in unclassified else PASSED, s["classification"])
+        Case(
+            "mutation",
+            s["name"],
+            FAILED if s["name"] in unclassified else INCOMPLETE if s["name"] in gaps else PASSED,
+            s["classification"],
+        )
         for s in survivors
     ]
     cases.append(Case("mutation", "every-mutant-run", INCOMPLETE if incomplete else PASSED, "; ".join(incomplete)))

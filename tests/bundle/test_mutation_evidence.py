@@ -114,6 +114,22 @@ def test_a_complete_current_classified_run_passes(monkeypatch: pytest.MonkeyPatc
     assert step.summary.startswith("every one of the 325 generated mutants: 275 killed")
 
 
+def test_a_complete_run_with_a_gap_is_incomplete(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> None:
+    """A gap is a known change no test notices: the run is complete, but mutation testing is not passed (EVD-2)."""
+    earlier: list[Any] = SAMPLE["survivors"]  # type: ignore[assignment]
+    survivors = [*earlier, {"name": "kernel.x.x_f__mutmut_1", "classification": "gap", "reason": "r"}]
+    report = {
+        **SAMPLE,
+        "generated": 325,
+        "not_run": 0,
+        "kernel_sha256": mutation_step.mutated_kernel_sha256(),
+        "survivors": survivors,
+    }
+    [step] = _step(monkeypatch, tmp_path, report).steps
+    assert step.status == INCOMPLETE, step.summary
+    assert "1 survivors are gaps: changes no test notices" in step.data["incomplete"]
+
+
 @pytest.mark.parametrize(
     ("change", "why"),
     [
