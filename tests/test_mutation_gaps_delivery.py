@@ -71,23 +71,6 @@ def test_one_minute_controller_temp_before_a_rise_is_projected_at_the_current_ra
     assert pump.state.basal.temp_remaining_ticks == 1
 
 
-def test_controller_temp_whose_last_tick_is_midnight_is_projected_at_the_first_slot() -> None:
-    """LIM-4, BAS-3: a controller temp whose last tick falls exactly on midnight uses the day's first slot.
-
-    Profile 1.2 U/h until 00:30, then nothing; at 23:50 a 250 % controller temp for 11 minutes has its last
-    tick at 00:00 (slot 0, 60 pulses/h at max basal): 30 pulses projected, above max IOB (10 pulses), refused
-    (``tests/test_temp.py::test_controller_temp_projection_wraps_at_midnight`` has 10 minutes accepted, 30 refused).
-    Closes ``kernel.temp.x_last_tick_of_day__mutmut_21`` (``later > TICKS_PER_DAY``: 24:00 not wrapped to
-    00:00, a slot past the end of the profile).
-    """
-    settings = quiet_settings(basal_segments_mu_per_hour=((0, 1200), (30, 0)), max_iob_mu=500, controller_enabled=True)
-    pump = delivering_pump(settings)
-    pump.ticks(24 * 60 - 10)
-    pump.glucose(150)
-    assert pump.state.time_of_day_ticks == 24 * 60 - 10
-    assert_refused(pump, _temp_event(pump, TempKind.PERCENT, 250, 11, Source.CONTROLLER), Reason.MAX_IOB)
-
-
 def test_user_temp_shorter_than_the_configured_minimum_is_refused() -> None:
     """TMP-1: a user temp shorter than ``temp_min_ticks`` is refused even on the 15-minute grid.
 

@@ -255,16 +255,18 @@ def test_controller_temp_projection_covers_the_next_basal_segment() -> None:
 
 
 def test_controller_temp_projection_wraps_at_midnight() -> None:
-    """LIM-4: the slot of a temp's last tick wraps past midnight into the first slot of the day.
+    """LIM-4, BAS-3: the slot of a temp's last tick wraps past midnight into the first slot of the day.
 
     Profile 1.2 U/h until 00:30, then nothing; at 23:50 a 250 % controller temp raises nothing now but 60
-    pulses/h (max basal) after midnight: refused above max IOB for 30 minutes, accepted for 10."""
+    pulses/h (max basal) after midnight: refused above max IOB for 30 minutes and for 11 (last tick exactly at
+    00:00, slot 0: kills ``kernel.temp.x_last_tick_of_day__mutmut_21``, 24:00 not wrapped), accepted for 10."""
     settings = quiet_settings(basal_segments_mu_per_hour=((0, 1200), (30, 0)), max_iob_mu=500, controller_enabled=True)
     pump = delivering_pump(settings)
     pump.ticks(24 * 60 - 10)
     pump.glucose(150)
     assert pump.state.time_of_day_ticks == 24 * 60 - 10
     assert_refused(pump, _temp_event(pump, TempKind.PERCENT, 250, 30, Source.CONTROLLER), Reason.MAX_IOB)
+    assert_refused(pump, _temp_event(pump, TempKind.PERCENT, 250, 11, Source.CONTROLLER), Reason.MAX_IOB)
     pump.accept(_temp_event(pump, TempKind.PERCENT, 250, 10, Source.CONTROLLER))
 
 
