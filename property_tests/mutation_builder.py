@@ -62,7 +62,7 @@ from queue import Queue
 from typing import Any
 
 from property_tests.mutation import MUTANTS, ROOT, kernel_sha256, mutation_env
-from property_tests.mutation_report import module_name, read_results, status
+from property_tests.mutation_report import module_name, no_tests_in, read_results
 
 SOURCE_SCORED: dict[str, tuple[str, ...]] = {
     "kernel.builder": ("tests/test_builder.py", "tests/test_examples.py"),
@@ -74,12 +74,8 @@ TIMEOUT_FACTOR = 10.0
 TIMEOUT_FLOOR_S = 30.0
 """Per-mutant wall-clock limit: 10 x the slower clean run, at least 30 s (a loaded machine slows both)."""
 FIRST_TREE = 90
-"""Scratch trees ``.mutation-layers/tree-90`` and up (the layer runs use 0..N, ``mutation_apply`` 98)."""
+"""Scratch trees ``.mutation-layers/tree-90`` and up (the layer runs use 0..N, ``mutation_apply`` 100000 + its pid)."""
 KILLED_EXIT_CODES = (1, 2, 3)
-
-
-def configured(name: str) -> bool:
-    return module_name(name) in SOURCE_SCORED
 
 
 def tests_for(names: list[str]) -> list[str]:
@@ -91,7 +87,7 @@ def tests_for(names: list[str]) -> list[str]:
 def no_tests_mutants(mutants: Path) -> list[str]:
     """The mutants mutmut recorded as "no tests" whose module is configured, sorted."""
     codes, _ = read_results(mutants)
-    return sorted(n for n, code in codes.items() if code is not None and status(code) == "no tests" and configured(n))
+    return no_tests_in(codes, tuple(SOURCE_SCORED))
 
 
 def pytest_command(tests: list[str]) -> list[str]:

@@ -128,6 +128,12 @@ def cpu_summary(codes: dict[str, int | None], cpu: dict[str, tuple[float, int]])
     return summary
 
 
+def no_tests_in(codes: dict[str, int | None], modules: tuple[str, ...]) -> list[str]:
+    """The mutants recorded as "no tests" whose module is one of ``modules``, sorted."""
+    found = (n for n, code in codes.items() if code is not None and status(code) == "no tests")
+    return sorted(n for n in found if module_name(n) in modules)
+
+
 SOURCE_EXIT_CODE = {"killed": 1, "survived": 0, "timeout": 36}
 """A source-scored verdict as the mutmut exit code of the same status (``error`` keeps "no tests")."""
 
@@ -153,9 +159,7 @@ def merge_source_scored(
     "no tests" mutant stays as it is.
     """
     results: dict[str, dict[str, Any]] = (source or {}).get("results", {})
-    eligible = [
-        n for n, code in codes.items() if code is not None and status(code) == "no tests" and module_name(n) in modules
-    ]
+    eligible = no_tests_in(codes, modules)
     merged, timed = dict(codes), dict(seconds)
     counts = dict.fromkeys(SOURCE_EXIT_CODE, 0)
     for name in eligible:
