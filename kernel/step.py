@@ -104,7 +104,7 @@ def _log_records(
         return tuple(records)
     if type(event) is not ev.Tick:
         request_id = getattr(event, "request_id", 0)
-        records.append((LogKind.EVENT_ACCEPTED, _event_index(event), request_id if type(request_id) is int else 0, 0))
+        records.append((LogKind.EVENT_ACCEPTED, _event_index(event), int(request_id) if _is_int(request_id) else 0, 0))
     if type(event) is ev.MotorReport:
         records.append((LogKind.MOTOR_CONFIRMED, 0, event.seq, event.displaced_pulses))
     if type(event) is ev.AlarmAck:

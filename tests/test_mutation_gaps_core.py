@@ -79,16 +79,12 @@ def test_every_log_record_has_its_documented_fields() -> None:
             assert (entry.code, entry.a, entry.b) == (AlarmKind.OCCLUSION, 0, 0), entry
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel defect (issue 15 survivors): an accepted request whose ID is a "
-    "kernel IntEnum member is remembered under its value but logged with request id 0 (LOG-1)",
-)
 def test_an_accepted_request_logs_its_id_whatever_int_type_it_has() -> None:
     """LOG-1, BOL-5: ``form_check`` accepts a kernel ``IntEnum`` member as an integer field, and the request
     memory remembers the request under its value; the log must name the same ID.
 
-    Shows the defect behind kernel.step.x__log_records__mutmut_22 and _25 (gap, kept xfail).
+    Pins the defect found by kernel.step.x__log_records__mutmut_22 and _25 of the kernel afac0d7b (fixed since:
+    the log now records ``int(request_id)`` of any ID ``form_check`` accepts).
     """
     pump = delivering_pump(flat_settings(0))
     request_id = Source.CONTROLLER  # an IntEnum member of value 2
