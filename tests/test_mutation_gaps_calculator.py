@@ -374,3 +374,35 @@ def test_unit_conversions_give_whole_integers() -> None:
     assert (pulses_from_mu(7, 1), pulses_from_mu(4000, 50)) == (7, 80)
     assert type(pulses_from_mu(4000, 50)) is int
     assert (ticks_from_minutes(90), type(ticks_from_minutes(90))) == (90, int)
+
+
+# --- a refusal's explanation shows fixed placeholders, never a refused value (CALC-1, CALC-4) ---------------
+
+
+def test_a_refusal_explains_itself_with_fixed_placeholders() -> None:
+    """CALC-1, CALC-4: a refused recommendation is data a user interface shows and a log keeps, so what it
+    shows in place of refused settings or entries is fixed, not whatever the refused values were: invalid
+    settings show a carb ratio of 10 dg/U, a sensitivity of 1 mg/dL/U, targets of 100-100 mg/dL, a calculation
+    minimum of 70 mg/dL, a one-pulse increment and the IOB rule 0; a missing carbs entry shows -1 g; and the
+    arithmetic of any refused request runs on a carb ratio of 10 and a sensitivity of 1 (denominator 10).
+
+    Kills kernel.calculator.x_recommend__mutmut_18, _19, _20, _21, _22, _24, _25, _39 and
+    x_calculate__mutmut_16, _24."""
+    pump = delivering_pump()
+    invalid = evolve(CS, max_carbs_g=0)
+    at_minimum = recommend(C, pump.state, invalid, CalcRequest(0, GlucoseSource.MANUAL, 70))
+    x = at_minimum.inputs
+    assert at_minimum.status == CalcStatus.INVALID_SETTINGS
+    shown = (x.ratio_dg_per_u, x.isf_mgdl, x.target_low_mgdl, x.target_high_mgdl, x.increment_pulses, x.iob_rule)
+    assert shown == (10, 1, 100, 100, 1, 0)
+    assert x.glucose_known and x.glucose_mgdl == 70 and not x.glucose_below_minimum
+    below = recommend(C, pump.state, invalid, CalcRequest(0, GlucoseSource.MANUAL, 69)).inputs
+    assert below.glucose_below_minimum
+    assert at_minimum.terms.denominator == 10
+    no_carbs = recommend(
+        C, pump.state, CS, SimpleNamespace(glucose_source=GlucoseSource.MANUAL, manual_glucose_mgdl=80)
+    )
+    assert (no_carbs.status, no_carbs.inputs.carbs_g) == (CalcStatus.INVALID_CARBS, -1)
+    assert no_carbs.terms.denominator == 10
+    too_many = recommend(C, pump.state, CS, CalcRequest(251, GlucoseSource.MANUAL, 80))
+    assert (too_many.status, too_many.inputs.carbs_g, too_many.terms.denominator) == (CalcStatus.INVALID_CARBS, 251, 10)
