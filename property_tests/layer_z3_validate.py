@@ -1,0 +1,77 @@
+"""Validation of the incremental Z3 layer: its verdict on a mutant against the whole layer's, with costs.
+
+Theory of operation
+-------------------
+``python -m property_tests.layer_z3_validate whole|incremental MUTANT INDEX --baseline FILE --results FILE``
+makes a scratch tree (``mutation_layer_run.make_tree(INDEX)``), writes the
+mutant in as plain source (``mutation_apply.mutated_source``), runs either the
+whole Z3 layer (``mutation_layer_run.run_layer("z3", ...)``) or the
+incremental one (``python -m property_tests.layer_z3 run``) there, and appends
+one JSON line (mutant, mode, verdict, killer, wall and CPU seconds, the
+incremental layer's ``LAYER-STATS``) to the results file.  One mutant and mode
+per process, so several run side by side.  ``sample SIZE SEED`` prints a
+seeded stratified sample of mutant names (``mutation_layers.stratified_sample``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from property_tests.mutation_apply import generate, mutated_source
+from property_tests.mutation_layer_run import ROOT, WORK, _children_cpu_s, make_tree, run_layer, tree_env
+
+
+def run_incremental(tree: Path, mutant: str, baseline: Path) -> dict[str, object]:
+    """The incremental layer in ``tree``: verdict, killer, wall and CPU seconds, its LAYER-STATS."""
+    started, cpu = time.monotonic(), _children_cpu_s()
+    command = [sys.executable, "-m", "property_tests.layer_z3", "run", "--baseline", str(baseline), "--mutant", mutant]
+    done = subprocess.run(command, cwd=tree, env=tree_env(tree), capture_output=True, text=True, check=False)
+    found: dict[str, object] = {"exit_code": done.returncode, "by": "", "stats": None}
+    for line in done.stdout.splitlines():
+        if line.startswith("KILLED-BY "):
+            found["by"] = line[len("KILLED-BY ") :]
+        if line.startswith("LAYER-STATS "):
+            found["stats"] = json.loads(line[len("LAYER-STATS ") :])
+    found["status"] = {0: "survived", 1: "killed"}.get(done.returncode, f"error: {done.stderr[-300:]}")
+    found["seconds"] = round(time.monotonic() - started, 2)
+    found["cpu_seconds"] = round(_children_cpu_s() - cpu, 2)
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Whole vs incremental Z3 layer on one mutant (see docstring).")
+    parser.add_argument("mode", choices=("whole", "incremental", "sample"))
+    parser.add_argument("mutant", help="mutant name (sample: the size)")
+    parser.add_argument("index", type=int, help="scratch tree index (sample: the seed)")
+    parser.add_argument("--baseline", type=Path, default=WORK / "z3-baseline.json")
+    parser.add_argument("--results", type=Path, default=WORK / "z3-validation.jsonl")
+    args = parser.parse_args(argv)
+    generated = generate(ROOT, WORK)
+    if args.mode == "sample":
+        from property_tests.mutation_layers import stratified_sample
+
+        print("\n".join(stratified_sample(generated.mutants, int(args.mutant), args.index)))
+        return 0
+    tree = make_tree(args.index)
+    relative, source = mutated_source(generated, args.mutant)
+    (tree / relative).write_text(source, "utf-8")
+    if args.mode == "whole":
+        found = run_layer("z3", tree, 7200.0)
+    else:
+        found = run_incremental(tree, args.mutant, args.baseline.resolve())
+    shutil.rmtree(tree)
+    row = {"mutant": args.mutant, "mode": args.mode, **found}
+    with args.results.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(row) + "\n")
+    print(json.dumps(row))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
