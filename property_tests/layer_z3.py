@@ -8,41 +8,39 @@ with ``proofs.framework.run_query``; a mutant is killed iff some obligation
 fails, is unknown, is vacuous or raises.  This module decides the same thing
 with less work, in two steps:
 
-1. *Dependencies* (``baseline``, on the unmutated kernel).  A profiler
-   (``sys.setprofile``; ``KernelTracer``) records every kernel function
-   called, named as mutmut names its mutants (``kernel.m.x_f``,
-   ``kernel.m.xǁClassǁmethod``; a nested function, lambda or comprehension
-   counts as its enclosing top-level function or method; code recompiled from
-   a kernel function's source by ``proofs.families.planting`` counts as that
-   function).  Functions run while importing kernel, specs and proofs, while
-   making the ``Context`` and collecting the obligations, and by any import
-   that happens later, form the *import set*: they count for every obligation.
-   Each obligation is then built on a FRESH ``Context``, so its set includes
-   what the caches (the context's steps and hypotheses, the per-context step
-   cache of ``requests_memory``) would otherwise have built once for all.
+1. *Dependencies* (``baseline``, on the unmutated kernel, in a fresh
+   process).  ``layer_z3_trace.KernelTracer`` records the kernel functions
+   (mutmut names) called while each obligation's query is built, one shared
+   ``Context`` in ``collect()`` order, with the caches attributed
+   (``layer_z3_trace.attribute_caches``: a step, hypothesis or abstract step
+   another obligation built first counts for every obligation that uses it);
+   ``--fresh`` traces each on a fresh ``Context`` instead (slow, a
+   cross-check).  Functions run while importing kernel, specs and proofs,
+   making the ``Context`` and collecting the obligations, or in any later
+   import, form the *import set*: they count for every obligation.
 2. *Same query, same verdict* (``run``, in the mutant's tree).  A mutant
    whose function is in no obligation's set (nor the import set) cannot change
    any query: it survives at once, nothing imported.  Otherwise each affected
    obligation is rebuilt (one shared ``Context``, in ``collect()`` order) and
-   its ``fingerprint`` compared with the baseline's: identical queries keep the
-   baseline's verdict (proved); the others are solved with their own budget
-   (``run_query``, as ``pumpkernel prove``), likeliest killers first
-   (``--order``), stopping at the first that does not pass.
+   its ``layer_z3_trace.fingerprint`` compared with the baseline's: identical
+   queries keep the baseline's verdict (proved); the others are solved with
+   their own budget (``run_query``, as ``pumpkernel prove``), likeliest
+   killers first (``--order``), stopping at the first that does not pass.
+   New obligation IDs are solved; a build that raises kills.
 
-``fingerprint``: SHA-256 of a canonical text of everything ``run_query``'s
-verdict reads: the obligation's budget, witness flag, tracked labels and goal
-names, and the SMT-LIB text (``Solver.sexpr``) of its hypotheses, goals and
-premise, with every declared constant renamed by its first occurrence (the
-pick/snapshot/abstraction names carry process-wide counters, so they depend
-on which obligations were built before).  ``baseline`` checks that the
-fingerprints of fresh-context builds equal those of the shared-context builds
-``run`` makes, and solves the shared-context queries: it exits 0 only if all
-are proved.
+``baseline`` also builds every obligation a second time, on a new context in
+reverse order, and requires the same fingerprints (the canonical text must
+not depend on what was built before, as it does not in ``run``'s subset
+builds); it solves every query and exits 0 only if all are proved.  ``run``
+refuses (exit 2) unless the tree's kernel/, specs/ and proofs/ files equal the
+baseline's except the mutated module's file.
 
-Assumptions (also in ``METHOD``): building a query is deterministic and reads
-the kernel only by calling its functions and through module-level values
-computed at import; Z3's verdict on a query (within its resource budget) is a
-function of its canonical text.
+Assumptions (``METHOD``): building a query is deterministic and reads the
+kernel only by calling its functions and through module-level values
+computed at import; the caches are those in ``layer_z3_trace.CACHES``; Z3's
+verdict on a query within its resource budget is a function of its canonical
+text (the whole layer's own verdicts already depend on this: its build order
+follows the killers file).
 """
 
 from __future__ import annotations
@@ -50,145 +48,26 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from inspect import CO_OPTIMIZED
+from collections.abc import Callable
 from pathlib import Path
-from types import CodeType, FrameType
 from typing import Any
+
+from property_tests.layer_z3_trace import KernelTracer, attribute_caches, fingerprint, mutated_function
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMAT = "pumpkernel-layer-z3/1"
 METHOD = (
-    "incremental Z3 layer: only obligations whose query build (fresh context, imports included) calls the mutated "
-    "function are rebuilt; a rebuilt query whose canonical SMT-LIB text (constants renamed by first occurrence) "
-    "equals the unmutated kernel's keeps its verdict (proved), the others are solved with their own budget. "
-    "Assumes building is deterministic and reads the kernel only through calls of its functions and module-level "
-    "values computed at import, and that Z3's verdict within budget is a function of the canonical query text"
+    "incremental Z3 layer: an obligation is rebuilt only if building its query (caches and imports included, traced "
+    "on the unmutated kernel) calls the mutated function; a rebuilt query whose canonical SMT-LIB text (constants "
+    "renamed by first occurrence) equals the unmutated kernel's keeps its verdict (proved), the others are solved "
+    "with their own budget, likeliest killers first. Assumes building is deterministic and reads the kernel only by "
+    "calling its functions and through module-level values computed at import, and that Z3's verdict within budget "
+    "is a function of the canonical query text"
 )
 SUPPORT = ("specs", "proofs")
 """Directories (besides kernel/) whose code builds the queries: their bytes must match the baseline's."""
-
-
-def mutated_function(mutant: str) -> str:
-    """``kernel.m.x_f__mutmut_3`` -> ``kernel.m.x_f`` (the function a mutant changes)."""
-    return mutant.rpartition("__mutmut_")[0] or mutant
-
-
-def _mutmut_name(module: str, qualname: str) -> str | None:
-    """mutmut's name of the top-level function or method a code object belongs to (None: module-level code)."""
-    top = qualname.split(".<locals>.")[0]
-    if top.startswith("<"):
-        return None
-    parts = top.split(".", 1)
-    return f"{module}.x_{top}" if len(parts) == 1 else f"{module}.xǁ{parts[0]}ǁ{parts[1]}"
-
-
-class KernelTracer:
-    """Records the kernel functions called (see module docstring), per section and during imports."""
-
-    def __init__(self, kernel_dir: Path) -> None:
-        self.prefix = str(kernel_dir.resolve()) + "/"
-        self.names: dict[CodeType, str | None] = {}
-        self.called: set[str] = set()
-        self.imported: set[str] = set()
-        self.import_depth = 0
-
-    def _name(self, code: CodeType) -> str | None:
-        if not code.co_flags & CO_OPTIMIZED:  # a module or class body, not a function
-            return None
-        filename = code.co_filename
-        if filename.startswith(self.prefix):
-            module = "kernel." + filename[len(self.prefix) : -3].replace("/", ".")
-            return _mutmut_name(module.removesuffix(".__init__"), code.co_qualname)
-        if filename.startswith("<planted kernel."):  # proofs.families.planting recompiles a kernel function
-            module, _, function = filename[len("<planted ") : -1].rpartition(".")
-            return f"{module}.x_{function}" if code.co_qualname != "<module>" else None
-        return None
-
-    def _profile(self, frame: FrameType, event: str, _arg: Any) -> None:
-        if event not in ("call", "return"):
-            return
-        code = frame.f_code
-        if code.co_name == "<module>":
-            self.import_depth += 1 if event == "call" else -1
-            return
-        if event == "return":
-            return
-        name = self.names.get(code, "?")
-        if name == "?":
-            name = self.names[code] = self._name(code)
-        if name is not None:
-            self.called.add(name)
-            if self.import_depth > 0:
-                self.imported.add(name)
-
-    @contextmanager
-    def section(self) -> Iterator[set[str]]:
-        """Trace the block; the yielded set holds, afterwards, the kernel functions it called."""
-        found: set[str] = set()
-        self.called = found
-        sys.setprofile(self._profile)
-        try:
-            yield found
-        finally:
-            sys.setprofile(None)
-
-
-_DECLARED = re.compile(r"\(declare-fun (\|[^|]*\||[^\s()|]+) ")
-_TOKEN = re.compile(r"\|[^|]*\||[^\s()|]+")
-
-
-def canonical(text: str) -> str:
-    """SMT-LIB text with every declared symbol renamed ``v<n>`` by first occurrence; declarations sorted."""
-    lines = text.splitlines()
-    declarations = [line for line in lines if line.startswith("(declare-fun ")]
-    body = "\n".join(line for line in lines if not line.startswith("(declare-fun "))
-    declared = {m.group(1) for line in declarations if (m := _DECLARED.match(line))}
-    names: dict[str, str] = {}
-
-    def rename(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token not in declared:
-            return token
-        return names.setdefault(token, f"v{len(names)}")
-
-    renamed_body = _TOKEN.sub(rename, body)
-    renamed_declarations = sorted(_TOKEN.sub(rename, line) for line in declarations)
-    return "\n".join(renamed_declarations) + "\n" + renamed_body
-
-
-def fingerprint(obligation: Any, query: Any) -> str:
-    """SHA-256 of the canonical text of everything ``run_query``'s verdict reads (see module docstring)."""
-    import z3
-
-    def boolean(value: Any) -> Any:
-        return z3.BoolVal(value) if isinstance(value, bool) else value
-
-    goals = list(query.goal) if isinstance(query.goal, list) else [("goal", query.goal)]
-    solver = z3.Solver()
-    for _, formula in query.tracked:
-        solver.add(boolean(formula))
-    for formula in query.plain:
-        solver.add(boolean(formula))
-    for _, goal in goals:
-        solver.add(boolean(goal))
-    if query.premise is not None:
-        solver.add(boolean(query.premise))
-    header = json.dumps(
-        [
-            obligation.budget_s,
-            bool(query.witness),
-            [label for label, _ in query.tracked],
-            len(query.plain),
-            [name for name, _ in goals],
-            query.premise is not None,
-        ]
-    )
-    return hashlib.sha256((header + "\n" + canonical(solver.sexpr())).encode()).hexdigest()
 
 
 def file_hashes(root: Path) -> dict[str, str]:
@@ -208,8 +87,14 @@ def _solve(obligation: Any, query: Any) -> tuple[str, float]:
     return result.status, result.seconds
 
 
-def baseline(out: Path, root: Path = ROOT, solve: bool = True) -> int:
-    """Dependencies, fingerprints and verdicts on the unmutated kernel (see module docstring); 0 iff all pass."""
+def baseline(out: Path, root: Path = ROOT, solve: bool = True, fresh: bool = False) -> int:
+    """Dependencies, fingerprints and verdicts on the unmutated kernel (see module docstring); 0 iff all pass.
+
+    Dependencies are traced on one shared context with the caches attributed (``attribute_caches``), or with
+    ``fresh`` on a fresh context per obligation (slow; a cross-check).  A second build of every obligation, on a
+    new context in reverse order, must give the same fingerprints (the canonical text does not depend on what
+    was built before).
+    """
     if any(name == "kernel" or name.startswith(("kernel.", "specs.", "proofs.")) for name in sys.modules):
         raise RuntimeError("baseline must run in a fresh process: kernel/specs/proofs already imported")
     started = time.perf_counter()
@@ -220,36 +105,35 @@ def baseline(out: Path, root: Path = ROOT, solve: bool = True) -> int:
 
         Context()
         obligations, _, _ = collect()
-    deps: dict[str, list[str]] = {}
-    fresh: dict[str, str] = {}
-    for obligation in obligations:
-        with tracer.section() as called:
-            query = obligation.build(Context())
-        deps[obligation.id] = sorted(called)
-        fresh[obligation.id] = fingerprint(obligation, query)
-    traced_s = time.perf_counter() - started
+    if not fresh:
+        attribute_caches(tracer)
     ctx = Context()
     units: dict[str, dict[str, Any]] = {}
-    passed = True
+    queries: list[Any] = []
     for obligation in obligations:
         begun = time.perf_counter()
-        query = obligation.build(ctx)
-        build_s = time.perf_counter() - begun
-        shared = fingerprint(obligation, query)
-        if shared != fresh[obligation.id]:
-            print(f"FINGERPRINT-UNSTABLE {obligation.id}: fresh and shared-context builds differ", flush=True)
+        with tracer.section() as called:
+            query = obligation.build(Context() if fresh else ctx)
+        units[obligation.id] = {
+            "deps": sorted(called),
+            "fingerprint": fingerprint(obligation, query),
+            "build_seconds": round(time.perf_counter() - begun, 4),
+        }
+        queries.append(query)
+    traced_s = time.perf_counter() - started
+    passed = True
+    reverse = Context()
+    for obligation in reversed(obligations):
+        if fingerprint(obligation, obligation.build(reverse)) != units[obligation.id]["fingerprint"]:
+            print(f"FINGERPRINT-UNSTABLE {obligation.id}: two builds in different orders differ", flush=True)
             passed = False
+    check_s = time.perf_counter() - started - traced_s
+    for obligation, query in zip(obligations, queries, strict=True):
         status, solve_s = _solve(obligation, query) if solve else ("proved", 0.0)
         if status != "proved":
             print(f"FAILS-ON-UNMUTATED {obligation.id}: {status}", flush=True)
             passed = False
-        units[obligation.id] = {
-            "deps": deps[obligation.id],
-            "fingerprint": shared,
-            "status": status,
-            "build_seconds": round(build_s, 4),
-            "seconds": round(solve_s, 4),
-        }
+        units[obligation.id].update(status=status, seconds=round(solve_s, 4))
     imported_all = sorted(set(imported) | tracer.imported)
     from property_tests.mutation import kernel_sha256  # after tracing: it must not hide imports from the tracer
 
@@ -261,6 +145,7 @@ def baseline(out: Path, root: Path = ROOT, solve: bool = True) -> int:
         "order": [o.id for o in obligations],
         "units": units,
         "traced_seconds": round(traced_s, 2),
+        "order_check_seconds": round(check_s, 2),
         "seconds": round(time.perf_counter() - started, 2),
         "solved": solve,
         "passed": passed,
@@ -268,7 +153,7 @@ def baseline(out: Path, root: Path = ROOT, solve: bool = True) -> int:
     out.write_text(json.dumps(data, indent=1) + "\n", "utf-8")
     print(
         f"baseline: {len(units)} obligations, {len(imported_all)} import-time functions, traced in {traced_s:.1f} s, "
-        f"total {data['seconds']:.1f} s; {'all pass' if passed else 'NOT all pass'}",
+        f"order check {check_s:.1f} s, total {data['seconds']:.1f} s; {'all pass' if passed else 'NOT all pass'}",
         flush=True,
     )
     return 0 if passed and solve else 1
@@ -380,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     first = commands.add_parser("baseline", help="dependencies, fingerprints, verdicts on the unmutated kernel")
     first.add_argument("--out", type=Path, required=True)
-    first.add_argument("--no-solve", action="store_true", help="skip solving (for tests; exit 1)")
+    first.add_argument("--no-solve", action="store_true", help="skip solving (for measuring; exit 1)")
+    first.add_argument("--fresh", action="store_true", help="trace each obligation on a fresh context (slow)")
     second = commands.add_parser("run", help="the layer on this tree's mutated kernel")
     second.add_argument("--baseline", type=Path, required=True)
     second.add_argument("--mutant", required=True)
@@ -388,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     second.add_argument("--kernel-sha", default=None, help="SHA-256 of the unmutated kernel the baseline must match")
     args = parser.parse_args(argv)
     if args.command == "baseline":
-        return baseline(args.out, solve=not args.no_solve)
+        return baseline(args.out, solve=not args.no_solve, fresh=args.fresh)
     data = json.loads(args.baseline.read_text("utf-8"))
     problem = check_tree(data, ROOT, args.mutant, args.kernel_sha)
     if problem is None and not (data.get("passed") and data.get("solved")):

@@ -9,6 +9,7 @@ property layer.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import json
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from typing import Any
 import z3
 
 from property_tests import layer_z3
-from property_tests.layer_z3 import KernelTracer, affected_units, canonical, check_tree, fingerprint, mutated_function
+from property_tests.layer_z3 import affected_units, check_tree
+from property_tests.layer_z3_trace import KernelTracer, attribute_caches, canonical, fingerprint, mutated_function
 
 TOY = """
 def helper(x):
@@ -171,3 +173,42 @@ def test_only_the_mutated_file_may_differ_from_the_baseline(tmp_path: Path) -> N
 def test_file_hashes_are_sha256_of_the_bytes(tmp_path: Path) -> None:
     _tree(tmp_path)
     assert layer_z3.file_hashes(tmp_path)["specs/m.py"] == hashlib.sha256(b"# specs\n").hexdigest()
+
+
+CACHED = """
+class Ctx:
+    def __init__(self, compute):
+        self.compute = compute
+        self.memo = {}
+
+    def get(self, key):
+        if key not in self.memo:
+            self.memo[key] = self.compute(key)
+        return self.memo[key]
+"""
+
+
+def test_a_cache_hit_counts_what_the_cache_miss_called(tmp_path: Path, monkeypatch: Any) -> None:
+    kernel = tmp_path / "kernel"
+    kernel.mkdir()
+    (kernel / "toy.py").write_text(TOY)
+    toy, tracer, _ = _load(kernel / "toy.py")
+    (tmp_path / "layer_z3_cachetoy.py").write_text(CACHED)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cached = importlib.import_module("layer_z3_cachetoy")
+    unwrapped = cached.Ctx(toy.helper)
+    with tracer.section() as first:
+        unwrapped.get(1)
+    with tracer.section() as second:
+        unwrapped.get(1)
+    assert (first, second) == ({"kernel.toy.x_helper"}, set())  # what a warm cache hides
+    monkeypatch.setattr(cached.Ctx, "get", cached.Ctx.get)  # restored after the test
+    attribute_caches(tracer, (("layer_z3_cachetoy", "Ctx", "get"),))
+    ctx = cached.Ctx(toy.helper)
+    with tracer.section() as first:
+        ctx.get(1)
+    with tracer.section() as second:
+        ctx.get(1)
+    with tracer.section() as other:
+        ctx.get(2)
+    assert first == second == other == {"kernel.toy.x_helper"}
