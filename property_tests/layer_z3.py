@@ -239,8 +239,8 @@ def _rebuild_and_solve(
             timings["rebuild_s"] = time.perf_counter() - begun
             stats["run"] += 1
             return f"{obligation.id} ({type(problem).__name__})"
-        if obligation.id in new or fingerprint(obligation, query) != units[obligation.id]["fingerprint"]:
-            changed.append((obligation, query))
+        if obligation.id in new or _fingerprint_or_none(obligation, query) != units[obligation.id]["fingerprint"]:
+            changed.append((obligation, query))  # a query that cannot even be printed is solved: run_query decides
     timings["rebuild_s"] = time.perf_counter() - begun
     stats["changed"] = len(changed)
     rank = _rank(order_file)
@@ -258,6 +258,13 @@ def _rebuild_and_solve(
     finally:
         timings["solve_s"] = time.perf_counter() - begun
     return ""
+
+
+def _fingerprint_or_none(obligation: Any, query: Any) -> str | None:
+    try:
+        return fingerprint(obligation, query)
+    except Exception:  # e.g. a mutant's non-Boolean goal: not the baseline's query
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "sample":
         from property_tests.mutation_layers import stratified_sample
 
-        print("\n".join(stratified_sample(generated.mutants, int(args.mutant), args.index)))
+        print("\n".join(stratified_sample(generated.mutants, int(args.mutant), args.index, minimum=0)))
         return 0
     tree = make_tree(args.index)
     relative, source = mutated_source(generated, args.mutant)
