@@ -10,7 +10,9 @@ incremental one (``python -m property_tests.layer_z3 run``) there, and appends
 one JSON line (mutant, mode, verdict, killer, wall and CPU seconds, the
 incremental layer's ``LAYER-STATS``) to the results file.  One mutant and mode
 per process, so several run side by side.  ``sample SIZE SEED`` prints a
-seeded stratified sample of mutant names (``mutation_layers.stratified_sample``).
+seeded stratified sample of mutant names (``mutation_layers.stratified_sample``,
+no per-module minimum); ``summary INCREMENTAL-FILE 0`` compares the results
+files (``--results``: the whole layer's).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from property_tests.mutation_apply import generate, mutated_source
 from property_tests.mutation_layer_run import ROOT, WORK, _children_cpu_s, make_tree, run_layer, tree_env
@@ -44,14 +47,50 @@ def run_incremental(tree: Path, mutant: str, baseline: Path) -> dict[str, object
     return found
 
 
+def summary(whole: Path, incremental: Path) -> None:
+    """Per mutant: both verdicts (and whether they agree), the incremental layer's counts and cost split."""
+    rows: dict[str, dict[str, dict[str, Any]]] = {mode: {} for mode in ("whole", "incremental")}
+    for path in (whole, incremental):
+        if path.exists():
+            for line in path.read_text("utf-8").splitlines():
+                row = json.loads(line)
+                rows[row["mode"]][row["mutant"]] = row
+    agree = disagree = 0
+    for mutant, row in sorted(rows["incremental"].items()):
+        stats = row.get("stats") or {}
+        other = rows["whole"].get(mutant)
+        verdict = "-" if other is None else other["status"]
+        if other is not None:
+            agree += other["status"] == row["status"]
+            disagree += other["status"] != row["status"]
+        cost = {k: stats.get(k) for k in ("lookup_s", "import_s", "rebuild_s", "solve_s")}
+        print(
+            f"{mutant}: incremental {row['status']} ({row['by'] or '-'}), whole {verdict}; affected "
+            f"{stats.get('affected')}, rebuilt {stats.get('rebuilt')}, changed {stats.get('changed', 0)}, solved "
+            f"{stats.get('run')}; {row['seconds']} s wall, {row['cpu_seconds']} s CPU; {cost}"
+        )
+    done = list(rows["incremental"].values())
+    if done:
+        skipped = sum((r.get("stats") or {}).get("affected") == 0 for r in done)
+        wall, cpu = sum(r["seconds"] for r in done) / len(done), sum(r["cpu_seconds"] for r in done) / len(done)
+        print(
+            f"{len(done)} mutants: {skipped} skipped outright; mean {wall:.1f} s wall, {cpu:.1f} s CPU; "
+            f"whole layer agrees on {agree}, "
+            f"differs on {disagree}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Whole vs incremental Z3 layer on one mutant (see docstring).")
-    parser.add_argument("mode", choices=("whole", "incremental", "sample"))
+    parser.add_argument("mode", choices=("whole", "incremental", "sample", "summary"))
     parser.add_argument("mutant", help="mutant name (sample: the size)")
     parser.add_argument("index", type=int, help="scratch tree index (sample: the seed)")
     parser.add_argument("--baseline", type=Path, default=WORK / "z3-baseline.json")
     parser.add_argument("--results", type=Path, default=WORK / "z3-validation.jsonl")
     args = parser.parse_args(argv)
+    if args.mode == "summary":
+        summary(args.results, Path(args.mutant))
+        return 0
     generated = generate(ROOT, WORK)
     if args.mode == "sample":
         from property_tests.mutation_layers import stratified_sample
