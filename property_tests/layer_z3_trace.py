@@ -100,27 +100,33 @@ class KernelTracer:
             sys.setprofile(None)
 
 
-_DECLARED = re.compile(r"\(declare-fun (\|[^|]*\||[^\s()|]+) ")
-_TOKEN = re.compile(r"\|[^|]*\||[^\s()|]+")
+_TOKEN = re.compile(r"\|[^|]*\||[()]|[^\s()|]+")
+"""An SMT-LIB token: a quoted symbol, a parenthesis, or a run of other non-space characters."""
 
 
 def canonical(text: str) -> str:
-    """SMT-LIB text with every declared symbol renamed ``v<n>`` by first occurrence; declarations sorted."""
-    lines = text.splitlines()
-    declarations = [line for line in lines if line.startswith("(declare-fun ")]
-    body = "\n".join(line for line in lines if not line.startswith("(declare-fun "))
-    declared = {m.group(1) for line in declarations if (m := _DECLARED.match(line))}
+    """SMT-LIB text as tokens (layout dropped: the printer wraps lines by the names' lengths), every declared
+    symbol renamed ``v<n>`` by first occurrence in the assertions, the declarations sorted."""
+    forms: list[list[str]] = []
+    current: list[str] = []
+    depth = 0
+    for token in _TOKEN.findall(text):
+        current.append(token)
+        depth += {"(": 1, ")": -1}.get(token, 0)
+        if depth == 0:
+            forms.append(current)
+            current = []
+    forms.append(current)
+    declarations = [form for form in forms if form[:2] == ["(", "declare-fun"] and len(form) > 2]
+    declared = {form[2] for form in declarations}
+    body = [form for form in forms if not (form[:2] == ["(", "declare-fun"] and len(form) > 2)]
     names: dict[str, str] = {}
 
-    def rename(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token not in declared:
-            return token
-        return names.setdefault(token, f"v{len(names)}")
+    def rename(form: list[str]) -> str:
+        return " ".join(names.setdefault(token, f"v{len(names)}") if token in declared else token for token in form)
 
-    renamed_body = _TOKEN.sub(rename, body)
-    renamed_declarations = sorted(_TOKEN.sub(rename, line) for line in declarations)
-    return "\n".join(renamed_declarations) + "\n" + renamed_body
+    renamed_body = [rename(form) for form in body]
+    return "\n".join(sorted(rename(form) for form in declarations)) + "\n" + "\n".join(renamed_body)
 
 
 def fingerprint(obligation: Any, query: Any) -> str:

@@ -100,6 +100,13 @@ def test_canonical_text_ignores_counter_names_but_not_structure() -> None:
     assert text(z3.Bool("b")) != text(z3.Int("b") > 0)  # declarations (sorts) are part of the text
 
 
+def test_canonical_text_ignores_layout() -> None:
+    # Z3's printer wraps lines by width, so pick!9 and pick!10 lay the same query out differently.
+    wrapped = "(declare-fun pick!10 () Bool)\n(assert (and pick!10\n     (not pick!10)))\n"
+    flat = "(declare-fun pick!9 () Bool)\n(assert (and pick!9 (not pick!9)))\n"
+    assert canonical(wrapped) == canonical(flat)
+
+
 @dataclass
 class _Obligation:
     budget_s: float = 60.0
