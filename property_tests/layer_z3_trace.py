@@ -202,6 +202,6 @@ def attribute_caches(tracer: KernelTracer, caches: tuple[tuple[str, str, str], .
         if class_name:
             setattr(owner, name, wrapper)
         for loaded in list(sys.modules.values()):  # every module that holds the function under some name
-            for attribute, value in list(vars(loaded).items()):
+            for attribute, value in list(getattr(loaded, "__dict__", {}).items()):
                 if value is original and not class_name:
                     setattr(loaded, attribute, wrapper)
