@@ -12,7 +12,9 @@ incremental layer's ``LAYER-STATS``) to the results file.  One mutant and mode
 per process, so several run side by side.  ``sample SIZE SEED`` prints a
 seeded stratified sample of mutant names (``mutation_layers.stratified_sample``,
 no per-module minimum); ``summary INCREMENTAL-FILE 0`` compares the results
-files (``--results``: the whole layer's).
+files (``--results``: the whole layer's); ``crosscheck EVENTS N`` compares,
+for the first N obligations of each event class, the dependencies and
+fingerprints traced on a fresh context with those traced on a shared one.
 """
 
 from __future__ import annotations
@@ -45,6 +47,37 @@ def run_incremental(tree: Path, mutant: str, baseline: Path) -> dict[str, object
     found["seconds"] = round(time.monotonic() - started, 2)
     found["cpu_seconds"] = round(_children_cpu_s() - cpu, 2)
     return found
+
+
+def crosscheck(events: list[str], per_event: int = 2) -> int:
+    """Dependencies and fingerprints of a few obligations: fresh context each vs one shared context with the
+    caches attributed (as ``layer_z3 baseline`` traces them); one JSON line each; 0 iff all agree.
+
+    Run in a fresh process (the imports are traced); ``events``: event class names, ``-`` for step-less ones."""
+    from property_tests.layer_z3_trace import KernelTracer, attribute_caches, fingerprint
+
+    tracer = KernelTracer(ROOT / "kernel")
+    with tracer.section():
+        from proofs.context import Context
+        from proofs.suite import collect
+
+        Context()
+        obligations, _, _ = collect()
+    chosen = [o for e in events for o in [o for o in obligations if (o.event or "-") == e][:per_event]]
+    fresh = {}
+    for o in chosen:
+        with tracer.section() as called:
+            query = o.build(Context())
+        fresh[o.id] = (set(called), fingerprint(o, query))
+    attribute_caches(tracer)
+    shared, agree = Context(), True
+    for o in chosen:
+        with tracer.section() as called:
+            query = o.build(shared)
+        same = (set(called), fingerprint(o, query)) == fresh[o.id]
+        agree &= same
+        print(json.dumps({"id": o.id, "deps": len(called), "fresh_deps": len(fresh[o.id][0]), "agree": same}))
+    return 0 if agree else 1
 
 
 def summary(whole: Path, incremental: Path) -> None:
@@ -82,12 +115,14 @@ def summary(whole: Path, incremental: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Whole vs incremental Z3 layer on one mutant (see docstring).")
-    parser.add_argument("mode", choices=("whole", "incremental", "sample", "summary"))
+    parser.add_argument("mode", choices=("whole", "incremental", "sample", "summary", "crosscheck"))
     parser.add_argument("mutant", help="mutant name (sample: the size)")
     parser.add_argument("index", type=int, help="scratch tree index (sample: the seed)")
     parser.add_argument("--baseline", type=Path, default=WORK / "z3-baseline.json")
     parser.add_argument("--results", type=Path, default=WORK / "z3-validation.jsonl")
     args = parser.parse_args(argv)
+    if args.mode == "crosscheck":
+        return crosscheck(args.mutant.split(","), args.index)
     if args.mode == "summary":
         summary(args.results, Path(args.mutant))
         return 0
