@@ -101,6 +101,17 @@ def _proof_baseline(layer: str, tree: Path, out: Path) -> dict[str, Any]:
     )
     data = json.loads(out.read_text("utf-8"))
     told = [str(data.get("method", "")), *(str(a) for a in data.get("assumptions", []) or [])]
+    if not told[0]:  # the module's METHOD (and ASSUMPTIONS) constants, when its baseline file does not state them
+        said = "import json, {0} as m; print(json.dumps([getattr(m, 'METHOD', ''), *getattr(m, 'ASSUMPTIONS', ())]))"
+        asked = subprocess.run(
+            [sys.executable, "-c", said.format(proof_module(layer))],
+            cwd=tree,
+            env=tree_env(tree),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        told = [str(t) for t in json.loads(asked.stdout)] if asked.returncode == 0 and asked.stdout.strip() else told
     print(
         f"  baseline {layer}: {proof_module(layer)} baseline in {found['seconds']:.1f} s "
         f"({found['cpu_seconds']:.1f} s CPU)"
