@@ -125,11 +125,35 @@ def _proof_baseline(layer: str, tree: Path, out: Path) -> dict[str, Any]:
     }
 
 
-def _pytest_baseline(layer: str, tree: Path) -> dict[str, Any]:
+def _pytest_baseline(layer: str, tree: Path, coverage: Coverage | None) -> dict[str, Any]:
     traced = run_trace(tree, pytest_selection(layer), tree_env(tree))
     entry = _whole_baseline(layer, tree)
     print(f"  {layer}: {len(traced['tests'])} tests; {len(traced['import_time'])} kernel functions run at import time")
-    return {**entry, "tests": traced["tests"], "import_time": traced["import_time"]}
+    unknown = [t for t in traced["tests"] if coverage is not None and t not in coverage.duration_s]
+    per_test: dict[str, list[str]] = {}
+    seconds: dict[str, float] = {}
+    if unknown:
+        ran = run_trace(tree, unknown, tree_env(tree), run=True)
+        per_test, seconds = ran["per_test"], ran["seconds"]
+        print(f"  {layer}: {len(per_test)} tests the stats pass never ran, traced in {sum(seconds.values()):.1f} CPU s")
+    return {
+        **entry,
+        "tests": traced["tests"],
+        "import_time": traced["import_time"],
+        "per_test": per_test,
+        "per_test_s": seconds,
+    }
+
+
+def _with_traced(coverage: Coverage, entry: dict[str, Any]) -> Coverage:
+    """mutmut's coverage plus the import-time callers and the tests traced by this machinery (``entry``)."""
+    tests = {function: set(found) for function, found in coverage.tests_by_function.items()}
+    for test, functions in dict(entry.get("per_test", {})).items():
+        for function in functions:
+            tests.setdefault(str(function), set()).add(str(test))
+    durations = {**coverage.duration_s, **{str(k): float(v) for k, v in dict(entry.get("per_test_s", {})).items()}}
+    import_time = {str(k): set(v) for k, v in dict(entry.get("import_time", {})).items()}
+    return Coverage(tests, durations, coverage.source, import_time)
 
 
 def prepare_layers(
@@ -154,7 +178,7 @@ def prepare_layers(
             elif layer in PROOF_LAYERS:
                 entry = _proof_baseline(layer, tree, work / f"baseline-{layer}-{suite[:16]}.json")
             else:
-                entry = _pytest_baseline(layer, tree)
+                entry = _pytest_baseline(layer, tree, coverage)
             cache[key] = entry
             cache_file.write_text(json.dumps(cache), "utf-8")
         entry = entry or {"seconds": 0.0}
@@ -170,12 +194,7 @@ def prepare_layers(
         else:
             setup.tests = list(entry.get("tests", []))
             if coverage is not None:
-                setup.coverage = Coverage(
-                    coverage.tests_by_function,
-                    coverage.duration_s,
-                    coverage.source,
-                    {str(k): set(v) for k, v in dict(entry.get("import_time", {})).items()},
-                )
+                setup.coverage = _with_traced(coverage, entry)
                 setup.method = f"{WHOLE[layer]}, run per mutant on the tests that can observe it: {ASSUMPTIONS}"
             else:
                 setup.method = f"{WHOLE[layer]}, every test per mutant ({why_not}: no per-mutant selection)"

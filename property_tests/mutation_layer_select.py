@@ -29,8 +29,11 @@ Everything else about the layer stays (the same tests, profile and tree).
   any other module's top level (the kernel's, a helper's, a conftest's)
   selects every test of the layer.  The trace also lists the layer's test IDs.
 * *Tests the stats pass never ran* (not in mutmut's selection, e.g.
-  ``property_tests/test_conformance.py``, or added since) are run for every
-  mutant: their coverage is unknown.
+  ``property_tests/test_conformance.py``, or added since) are traced once per
+  kernel (``trace-run``: the same profiler while they run, in the layer's
+  own profile, each test's kernel functions and CPU seconds) and then
+  selected like the others; a test neither in the stats nor traced runs for
+  every mutant.
 
 Assumptions (stated in each pytest layer's ``method``): the stats pass ran
 the tests in Hypothesis' ``quick`` profile (10 examples, derandomized) with
@@ -39,7 +42,8 @@ test that reaches a function only in its later examples is not selected for
 that function's mutants.  A per-process cache in the tests
 (``property_tests.arbitrary.reachable``) is charged by mutmut to the first
 test that fills it.  Both can only make a layer miss a kill (the layer's kill
-rate is then a lower bound), never invent one.
+rate is then a lower bound), never invent one.  Tests are assumed not to
+depend on each other's order (mutmut's own runs assume the same).
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -58,11 +63,13 @@ from property_tests.mutation_apply import Generated
 
 ASSUMPTIONS = (
     "tests per mutant from mutmut's stats pass on this kernel (a test that never calls the mutated function "
-    "cannot observe it); a function called while modules are imported selects every test of the layer; tests "
-    "the stats pass never ran run for every mutant; assumed: the stats pass ran Hypothesis' quick profile "
+    "cannot observe it); a function called by a test file's top level selects that file's tests, by any other "
+    "module's top level every test of the layer; tests the stats pass never ran are traced once "
+    "(sys.setprofile, ci profile) and selected alike; assumed: the stats pass ran Hypothesis' quick profile "
     "(10 examples) with conformance off, this layer the ci profile (60 examples), so a test reaching the "
-    "function only in a later example, or only through a per-process cache another test filled "
-    "(property_tests.arbitrary.reachable), is not selected: such a miss can only lower the kill rate"
+    "function only in a later example, only through a per-process cache another test filled "
+    "(property_tests.arbitrary.reachable) or only in a child process is not selected (a missed test can only lower "
+    "the kill rate); tests do not depend on each other's order (as in mutmut's own runs)"
 )
 
 
@@ -167,9 +174,10 @@ def _importer(frame: FrameType, root: str) -> str:
     return relative if Path(relative).name.startswith("test_") else ""
 
 
-def trace(pytest_args: list[str]) -> dict[str, Any]:
+def trace(pytest_args: list[str], run: bool = False) -> dict[str, Any]:
     """``pytest --collect-only`` with ``pytest_args`` under a profiler: the test IDs, and each kernel function
-    called while collecting with the test files whose module-level code called it (``""``: any other module)."""
+    called while collecting with the test files whose module-level code called it (``""``: any other module).
+    With ``run``, the tests also run: each test's kernel functions (``per_test``) and seconds (``seconds``)."""
     import os
 
     import pytest
@@ -177,36 +185,61 @@ def trace(pytest_args: list[str]) -> dict[str, Any]:
     root = os.getcwd() + os.sep
     kernel = os.path.join(root, "kernel") + os.sep
     called: dict[str, set[str]] = {}
+    per_test: dict[str, set[str]] = {}
+    seconds: dict[str, float] = {}
+    current: list[str] = []
 
     def profile(frame: FrameType, event: str, arg: object) -> None:
         if event == "call":
             name = _mangled(frame, kernel)
-            if name is not None:
+            if name is None:
+                return
+            if current:
+                per_test[current[0]].add(name)
+            else:
                 called.setdefault(name, set()).add(_importer(frame, root))
 
     class Collector:
         def __init__(self) -> None:
             self.ids: list[str] = []
+            self.started = 0.0
 
         def pytest_collection_finish(self, session: pytest.Session) -> None:
             self.ids = [item.nodeid for item in session.items]
 
+        def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
+            current[:] = [nodeid]
+            per_test.setdefault(nodeid, set())
+            self.started = time.process_time()
+
+        def pytest_runtest_logfinish(self, nodeid: str, location: object) -> None:
+            seconds[nodeid] = round(time.process_time() - self.started, 3)
+            current.clear()
+
     collector = Collector()
+    options = ["-q", "-p", "no:cacheprovider", *([] if run else ["--collect-only"])]
     sys.setprofile(profile)
     try:
-        code = int(pytest.main(["--collect-only", "-q", "-p", "no:cacheprovider", *pytest_args], plugins=[collector]))
+        code = int(pytest.main([*options, *pytest_args], plugins=[collector]))
     finally:
         sys.setprofile(None)
-    return {"exit_code": code, "tests": collector.ids, "import_time": {k: sorted(v) for k, v in sorted(called.items())}}
+    found: dict[str, Any] = {"exit_code": code, "tests": collector.ids}
+    found["import_time"] = {k: sorted(v) for k, v in sorted(called.items())}
+    if run:
+        found.update(per_test={k: sorted(v) for k, v in per_test.items()}, seconds=seconds)
+    return found
 
 
-def run_trace(tree: Path, pytest_args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    """``trace`` in a fresh process in ``tree``; raises when collection fails."""
-    command = [sys.executable, "-m", "property_tests.mutation_layer_select", "trace", "--", *pytest_args]
-    run = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
-    lines = [line for line in run.stdout.splitlines() if line.startswith("TRACE ")]
-    if run.returncode != 0 or not lines:
-        raise RuntimeError(f"collecting {pytest_args} failed ({run.returncode}): {(run.stdout + run.stderr)[-500:]}")
+def run_trace(tree: Path, pytest_args: list[str], env: dict[str, str], run: bool = False) -> dict[str, Any]:
+    """``trace`` in a fresh process in ``tree``; raises when collection (or, with ``run``, a test) fails."""
+    mode = "trace-run" if run else "trace"
+    command = [sys.executable, "-m", "property_tests.mutation_layer_select", mode, "--", *pytest_args]
+    traced = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False)
+    lines = [line for line in traced.stdout.splitlines() if line.startswith("TRACE ")]
+    if traced.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"collecting {pytest_args} failed ({traced.returncode}): {(traced.stdout + traced.stderr)[-500:]}"
+        )
     found: dict[str, Any] = json.loads(lines[-1][len("TRACE ") :])
     if found["exit_code"] != 0:
         raise RuntimeError(f"collecting {pytest_args} failed: pytest exit {found['exit_code']}")
@@ -215,11 +248,11 @@ def run_trace(tree: Path, pytest_args: list[str], env: dict[str, str]) -> dict[s
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] != "trace":
-        print("usage: python -m property_tests.mutation_layer_select trace -- PYTEST_ARGS...", file=sys.stderr)
+    if not args or args[0] not in ("trace", "trace-run"):
+        print("usage: python -m property_tests.mutation_layer_select trace|trace-run -- PYTEST_ARGS", file=sys.stderr)
         return 2
     rest = args[1:]
-    found = trace(rest[1:] if rest[:1] == ["--"] else rest)
+    found = trace(rest[1:] if rest[:1] == ["--"] else rest, run=args[0] == "trace-run")
     print("TRACE " + json.dumps(found), flush=True)
     return 0
 

@@ -225,7 +225,11 @@ def score(layer: str, mutant: str, tree: Path, setup: LayerSetup, earlier: list[
 def _task(job: tuple[str, list[str]]) -> list[dict[str, Any]]:
     mutant, layers = job
     assert _TREE is not None and _GENERATED is not None
-    relative, source = mutated_source(_GENERATED, mutant)
+    try:
+        relative, source = mutated_source(_GENERATED, mutant)
+    except (LookupError, ValueError, SyntaxError) as problem:  # a fault of this machinery: no verdict
+        found = {"status": "error", "exit_code": None, "by": f"{type(problem).__name__}: {problem}"[:300]}
+        return [{"mutant": mutant, "layer": layer, **found, "seconds": 0.0, "cpu_seconds": 0.0} for layer in layers]
     target = _TREE / relative
     original = target.read_text("utf-8")
     target.write_text(source, "utf-8")

@@ -182,6 +182,9 @@ def test_the_trace_finds_the_tests_and_who_calls_what_at_import_and_a_pytest_lay
     found = run_trace(tmp_path, ["tests"], env)
     assert found["tests"] == ["tests/test_a.py::test_h", "tests/test_a.py::test_two", "tests/test_b.py::test_one"]
     assert found["import_time"] == {"kernel.toy.x_f": [""], "kernel.toy.x_g": ["tests/test_a.py"]}
+    ran = run_trace(tmp_path, ["tests/test_b.py::test_one", "tests/test_a.py::test_h"], env, run=True)
+    assert ran["per_test"] == {"tests/test_b.py::test_one": [], "tests/test_a.py::test_h": ["kernel.toy.x_h"]}
+    assert set(ran["seconds"]) == set(ran["per_test"])
     coverage = Coverage({"kernel.toy.x_h": {"tests/test_a.py::test_h"}}, dict.fromkeys(found["tests"], 0.1), "s")
     coverage.import_time = {k: set(v) for k, v in found["import_time"].items()}
     setup = LayerSetup("unit", True, 600.0, "m", tests=found["tests"], coverage=coverage)
