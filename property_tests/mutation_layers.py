@@ -369,6 +369,23 @@ def print_summary(output: dict[str, Any], results: list[dict[str, Any]]) -> None
         )
 
 
+def compare(results: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per layer, mutants scored both whole and incrementally: how many, and how many verdicts agree."""
+    verdicts: dict[tuple[str, str], dict[str, bool]] = defaultdict(dict)
+    for r in results:
+        if r["status"] != "error":
+            verdicts[(r["layer"], r["mutant"])][r.get("mode", "whole")] = r["status"] in ("killed", "timeout")
+    table: dict[str, dict[str, int]] = {layer: {"both": 0, "agree": 0} for layer in LAYERS}
+    for (layer, mutant), by_mode in sorted(verdicts.items()):
+        if len(by_mode) == 2:
+            table[layer]["both"] += 1
+            table[layer]["agree"] += by_mode["whole"] == by_mode["incremental"]
+            if by_mode["whole"] != by_mode["incremental"]:
+                whole, incremental = by_mode["whole"], by_mode["incremental"]
+                print(f"  DISAGREE {layer} {mutant}: killed whole {whole}, incremental {incremental}")
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Kill rate per verification layer (see module docstring).")
     parser.add_argument("--size", type=int, default=DEFAULT_SIZE, help=f"sample size (default {DEFAULT_SIZE})")
@@ -381,6 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stats", type=Path, default=DEFAULT_STATS, help=f"mutmut's stats (default {DEFAULT_STATS})")
     parser.add_argument("--fresh", action="store_true", help="forget the recorded results first")
     parser.add_argument("--report-only", action="store_true", help="write the output from the recorded results")
+    parser.add_argument("--compare", action="store_true", help="whole against incremental verdicts recorded so far")
     args = parser.parse_args(argv)
     layers = [layer for layer in args.layers.split(",") if layer]
     unknown = set(layers) - set(LAYERS)
@@ -393,6 +411,10 @@ def main(argv: list[str] | None = None) -> int:
     assert generated.kernel_sha256 == kernel_sha256(), "the kernel changed while generating"
     plan = stratified_sample(generated.mutants, args.size, args.seed)
     stats_path = args.stats if args.stats.is_absolute() else ROOT / args.stats
+    if args.compare:
+        for layer, row in compare(read_results(generated.kernel_sha256, suite_sha256())).items():
+            print(f"  {layer:9} scored both ways {row['both']:4}, verdicts agree {row['agree']:4}")
+        return 0
     tags = {
         "kernel_sha256": generated.kernel_sha256,
         "suite_sha256": suite_sha256(),

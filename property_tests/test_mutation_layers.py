@@ -20,7 +20,15 @@ from property_tests.mutation_apply import Generated
 from property_tests.mutation_layer_prepare import LayerSetup, prepare_layers
 from property_tests.mutation_layer_run import parse_output, pytest_ran
 from property_tests.mutation_layer_select import Coverage, killer_counts, load_coverage, run_trace, select
-from property_tests.mutation_layers import read_results, run, score, shuffled, stratified_sample, write_output
+from property_tests.mutation_layers import (
+    compare,
+    read_results,
+    run,
+    score,
+    shuffled,
+    stratified_sample,
+    write_output,
+)
 from property_tests.mutation_report import module_of
 
 PLAN = [f"kernel.m{m}.x_f__mutmut_{i}" for m in range(3) for i in range(1, 5)]
@@ -193,3 +201,17 @@ def test_the_trace_finds_the_tests_and_who_calls_what_at_import_and_a_pytest_lay
     assert result["status"] == "killed" and result["by"] == "tests/test_a.py::test_h", result
     assert result["stats"] == {**result["stats"], "units": 3, "affected": 1, "run": 1, "skipped": 2}
     assert sys.executable
+
+
+def test_whole_and_incremental_verdicts_are_compared_per_layer() -> None:
+    rows = [
+        {"mutant": "a", "layer": "unit", "status": "killed", "mode": "whole"},
+        {"mutant": "a", "layer": "unit", "status": "timeout", "mode": "incremental"},
+        {"mutant": "b", "layer": "unit", "status": "killed"},
+        {"mutant": "b", "layer": "unit", "status": "survived", "mode": "incremental"},
+        {"mutant": "c", "layer": "z3", "status": "survived", "mode": "incremental"},
+        {"mutant": "d", "layer": "z3", "status": "error", "mode": "whole"},
+        {"mutant": "d", "layer": "z3", "status": "killed", "mode": "incremental"},
+    ]
+    table = compare(rows)
+    assert table["unit"] == {"both": 2, "agree": 1} and table["z3"] == {"both": 0, "agree": 0}
