@@ -165,6 +165,8 @@ def prepare_layers(
     tree: Path | None = None
     setups: dict[str, LayerSetup] = {}
     coverage, why_not = (None, "") if whole else load_coverage(stats_path, generated)
+    if not whole and any(layer not in PROOF_LAYERS for layer in layers):
+        print(f"  pytest layers: tests per mutant from {stats_path}" if coverage else f"  pytest layers: {why_not}")
     for layer in layers:
         incremental = not whole and (layer not in PROOF_LAYERS or _available(layer))
         key = f"{layer}:{'incremental' if incremental else 'whole'}"
