@@ -186,6 +186,10 @@ def score(layer: str, mutant: str, tree: Path, setup: LayerSetup, earlier: list[
     """One layer's verdict on ``mutant`` (already applied in ``tree``), with the layer's statistics."""
     if not setup.incremental:
         found = run_layer(layer, tree, setup.timeout_s)
+        killer = str(found["by"]).split(" (")[0]
+        if found["status"] == "killed" and layer in PROOF_LAYERS and killer and " " not in killer:
+            with (WORK / f"{layer}-killers.txt").open("a", encoding="utf-8") as out:  # the whole layer's --order
+                out.write(killer + "\n")
     elif layer in PROOF_LAYERS:
         order = tree / f".order-{layer}.txt"
         order.write_text(_proof_order(layer, earlier), "utf-8")
