@@ -68,8 +68,10 @@ mutation: $(STAMP)
 	$(BIN)/python -m property_tests.mutation
 
 # Kill rate per layer (Z3, CrossHair, property tests, unit tests) on a seeded stratified sample; resumable.
+# Options go in LAYERS_ARGS, e.g. make mutation-layers LAYERS_ARGS="--budget-min 60 --stats mutants/mutmut-stats.json".
+LAYERS_ARGS ?=
 mutation-layers: $(STAMP)
-	$(BIN)/python -m property_tests.mutation_layers
+	$(BIN)/python -m property_tests.mutation_layers $(LAYERS_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m tools.bench_step

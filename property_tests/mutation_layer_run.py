@@ -25,12 +25,20 @@ far first, from ``FILE``) and stops at the first that fails, is unknown or
 raises; the CrossHair layer is ``proofs.crosshair_gate.run_gate()``.  The
 pytest layers use pytest's ``--ff`` (last failures first, from the tree's
 own cache) with ``-x``.
+
+Per mutant, the incremental layers (``property_tests.mutation_layers``) run
+other commands through ``run_command``: ``python -m property_tests.layer_z3
+run ...`` (exit 0 survived, 1 killed, 2 refused: an ``error``), or pytest on
+an explicit list of test IDs (``pytest_command``).  ``parse_output`` reads
+their ``KILLED-BY <unit>`` and ``LAYER-STATS {json}`` lines.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -44,8 +52,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".mutation-layers"
 COPIED = ("kernel", "specs", "proofs", "property_tests", "tests", "adapters", "pumpkernel", "tools", "examples")
-MACHINERY_TESTS = ("test_mutation_machinery.py",)
+MACHINERY_TESTS = (
+    "test_mutation_machinery.py",
+    "test_mutation_layers.py",
+    "test_layer_z3.py",
+    "test_layer_crosshair.py",
+)
 """Tests of this machinery itself, not of the kernel: left out of the property layer."""
+PYTEST_LAYERS = ("property", "unit")
 
 
 def unit_selection(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
@@ -55,17 +69,29 @@ def unit_selection(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
     return [arg for arg in selection if arg.split("=", 1)[-1].startswith("tests/")]
 
 
+def pytest_selection(layer: str) -> list[str]:
+    """The pytest arguments that select a pytest layer's tests (see module docstring)."""
+    if layer == "property":
+        return ["property_tests", *(f"--ignore=property_tests/{name}" for name in MACHINERY_TESTS)]
+    if layer == "unit":
+        return unit_selection()
+    raise ValueError(f"not a pytest layer: {layer}")
+
+
+PYTEST = ("-m", "pytest", "-o", "addopts=", "--tb=line", "-q", "-x", "-p", "no:xdist")
+
+
 def layer_command(layer: str) -> list[str]:
-    """The command that runs ``layer`` in a tree (see module docstring)."""
+    """The command that runs the whole of ``layer`` in a tree (see module docstring)."""
     if layer in ("z3", "crosshair"):
         order = WORK / f"{layer}-killers.txt"
         return [sys.executable, "-m", "property_tests.mutation_layer_run", layer, "--order", str(order)]
-    pytest = [sys.executable, "-m", "pytest", "-o", "addopts=", "--tb=line", "-q", "-x", "--ff", "-p", "no:xdist"]
-    if layer == "property":
-        return [*pytest, "property_tests", *(f"--ignore=property_tests/{name}" for name in MACHINERY_TESTS)]
-    if layer == "unit":
-        return [*pytest, *unit_selection()]
-    raise ValueError(f"unknown layer {layer}")
+    return [sys.executable, *PYTEST, "--ff", *pytest_selection(layer)]
+
+
+def pytest_command(tests: list[str]) -> list[str]:
+    """pytest on exactly ``tests`` (node IDs), in that order, stopping at the first failure."""
+    return [sys.executable, *PYTEST, "-p", "no:cacheprovider", *tests]
 
 
 def tree_env(tree: Path) -> dict[str, str]:
@@ -76,15 +102,36 @@ def tree_env(tree: Path) -> dict[str, str]:
     return env
 
 
-def _killer(output: str, code: int) -> str:
+def parse_output(output: str, code: int) -> tuple[str, dict[str, Any] | None]:
+    """What killed (``KILLED-BY`` line, else pytest's first ``FAILED``/``ERROR``, else the last line) and the
+    ``LAYER-STATS`` object (None when absent or not a JSON object)."""
     lines = output.splitlines()
+    stats: dict[str, Any] | None = None
+    killer = ""
     for line in lines:
-        if line.startswith("KILLED-BY "):
-            return line[len("KILLED-BY ") :].strip()[:200]
-        if line.startswith(("FAILED ", "ERROR ")):
-            return line.split(" ")[1][:200]
-    last = next((line.strip() for line in reversed(lines) if line.strip()), "")
-    return f"exit {code}: {last}"[:200]
+        if line.startswith("LAYER-STATS "):
+            try:
+                found = json.loads(line[len("LAYER-STATS ") :])
+            except ValueError:
+                continue
+            stats = found if isinstance(found, dict) else None
+        elif not killer and line.startswith("KILLED-BY "):
+            killer = line[len("KILLED-BY ") :].strip()[:200]
+    if not killer:
+        for line in lines:
+            if line.startswith(("FAILED ", "ERROR ")):
+                killer = line.split(" ")[1][:200]
+                break
+    if not killer:
+        last = next((line.strip() for line in reversed(lines) if line.strip()), "")
+        killer = f"exit {code}: {last}"[:200]
+    return killer, stats
+
+
+def pytest_ran(output: str) -> int:
+    """How many tests pytest ran (passed, failed, errors, skipped, xfailed...), from its last summary line."""
+    summary = next((line for line in reversed(output.splitlines()) if " in " in line and "=" not in line[:1]), "")
+    return sum(int(count) for count in re.findall(r"(\d+) (?:passed|failed|errors?|skipped|xfailed|xpassed)", summary))
 
 
 def _children_cpu_s() -> float:
@@ -92,28 +139,40 @@ def _children_cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_layer(layer: str, tree: Path, timeout_s: float) -> dict[str, Any]:
-    """Run ``layer`` in ``tree``: status, exit code, wall and CPU seconds, what killed it (see module docstring)."""
+def run_command(command: list[str], tree: Path, timeout_s: float, *, pytest_like: bool) -> dict[str, Any]:
+    """Run a layer's ``command`` in ``tree``: status, exit code, wall and CPU seconds, what killed, LAYER-STATS.
+
+    Exit 0 ``survived``; pytest's 4 or 5, or a proof layer's 2 (refused), ``error`` (not counted); any other
+    exit ``killed``; over ``timeout_s`` ``timeout`` (counted as killed: the gate would fail).
+    """
     started, cpu = time.monotonic(), _children_cpu_s()
     found: dict[str, Any] = {"status": "timeout", "exit_code": None, "by": ""}
     try:
-        run = subprocess.run(
-            layer_command(layer), cwd=tree, env=tree_env(tree), capture_output=True, text=True, timeout=timeout_s
-        )
+        run = subprocess.run(command, cwd=tree, env=tree_env(tree), capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         run = None
     if run is not None:
         output = run.stdout + run.stderr
         found["exit_code"] = run.returncode
+        killer, stats = parse_output(output, run.returncode)
+        if stats is not None:
+            found["stats"] = stats
+        if pytest_like:
+            found["tests_run"] = pytest_ran(output)
         if run.returncode == 0:
             found["status"] = "survived"
-        elif layer in ("property", "unit") and run.returncode in (4, 5):
+        elif run.returncode in ((4, 5) if pytest_like else (2,)):
             found.update(status="error", by=output[-300:])
         else:
-            found.update(status="killed", by=_killer(output, run.returncode))
+            found.update(status="killed", by=killer)
     found["seconds"] = round(time.monotonic() - started, 2)
     found["cpu_seconds"] = round(_children_cpu_s() - cpu, 2)
     return found
+
+
+def run_layer(layer: str, tree: Path, timeout_s: float) -> dict[str, Any]:
+    """Run the whole of ``layer`` in ``tree`` (see ``run_command``)."""
+    return run_command(layer_command(layer), tree, timeout_s, pytest_like=layer in PYTEST_LAYERS)
 
 
 def make_tree(index: int) -> Path:

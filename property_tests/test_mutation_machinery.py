@@ -152,13 +152,15 @@ def test_the_layers_output_has_the_agreed_schema(tmp_path: Path, monkeypatch: py
     (tmp_path / "results.jsonl").write_text("".join(json.dumps({**r, "kernel_sha256": "abc"}) + "\n" for r in rows))
     generated = Generated("abc", mutants={name: module_of(name) for name in plan})
     output = write_output(generated, plan, ["z3", "unit"], seed=5, size=2)
-    assert list(output) == ["format", "kernel_sha256", "generated", "layers", "sample", "modules", "totals"]
+    keys = ["format", "kernel_sha256", "generated", "layers", "sample", "modules", "totals", "complete"]
+    assert list(output) == keys and output["complete"] is False
     assert output["format"] == "pumpkernel-mutation-layers/1"
     assert output["layers"] == ["z3", "crosshair", "property", "unit"]
     assert output["totals"]["z3"] == {"run": 2, "killed": 2, "low95": 0.3424, "high95": 1.0}
     assert output["totals"]["unit"]["run"] == 1 and output["totals"]["unit"]["killed"] == 0
     assert output["modules"]["kernel/tick.py"]["z3"] == {"run": 1, "killed": 1}
     assert output["sample"]["z3"]["size"] == 2 and "INCOMPLETE" not in output["sample"]["z3"]["method"]
+    assert output["sample"]["z3"]["complete"] is True and output["sample"]["unit"]["complete"] is False
     assert "INCOMPLETE" in output["sample"]["unit"]["method"] and output["sample"]["crosshair"]["method"] == "not run"
     assert json.loads((tmp_path / "out.json").read_text()) == output
     assert summarize([], plan, ["z3"])["totals"]["z3"] == {"run": 0, "killed": 0, "low95": 0.0, "high95": 1.0}
