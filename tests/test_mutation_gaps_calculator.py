@@ -399,9 +399,8 @@ def test_a_refusal_explains_itself_with_fixed_placeholders() -> None:
     below = recommend(C, pump.state, invalid, CalcRequest(0, GlucoseSource.MANUAL, 69)).inputs
     assert below.glucose_below_minimum
     assert at_minimum.terms.denominator == 10
-    no_carbs = recommend(
-        C, pump.state, CS, SimpleNamespace(glucose_source=GlucoseSource.MANUAL, manual_glucose_mgdl=80)
-    )
+    missing: Any = SimpleNamespace(glucose_source=GlucoseSource.MANUAL, manual_glucose_mgdl=80)
+    no_carbs = recommend(C, pump.state, CS, missing)
     assert (no_carbs.status, no_carbs.inputs.carbs_g) == (CalcStatus.INVALID_CARBS, -1)
     assert no_carbs.terms.denominator == 10
     too_many = recommend(C, pump.state, CS, CalcRequest(251, GlucoseSource.MANUAL, 80))
