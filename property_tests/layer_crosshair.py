@@ -276,6 +276,8 @@ def refusal(data: dict[str, Any], mutant: str, kernel_sha: str | None) -> str:
     """Why the baseline does not belong to this tree ('' if it does): every hashed file but the mutated one matches."""
     if data.get("format") != FORMAT:
         return "not a baseline of this layer"
+    if data.get("failures"):
+        return "the layer fails on the unmutated kernel (see the baseline's failures): it cannot kill"
     if kernel_sha is not None and kernel_sha != data["kernel_sha256"]:
         return "the baseline is of another kernel"
     mutated = mutated_file(mutated_function(mutant))

@@ -113,6 +113,8 @@ def test_a_baseline_of_another_tree_is_refused(tmp_path: Path, capsys: pytest.Ca
     assert lc.run(path, "kernel.record.x_encode__mutmut_3", None, "k") == 2
     assert "kernel/windows.py" in capsys.readouterr().out
     assert lc.refusal(data, "kernel.windows.x_advance__mutmut_1", "k") == ""
+    data["failures"] = ["a: line 1: Not confirmed."]
+    assert "cannot kill" in lc.refusal(data, "kernel.windows.x_advance__mutmut_1", "k")
 
 
 def test_the_hook_sees_symbolic_calls_and_crosshair_still_confirms() -> None:
