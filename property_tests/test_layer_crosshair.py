@@ -124,3 +124,15 @@ def test_the_hook_sees_symbolic_calls_and_crosshair_still_confirms() -> None:
     assert why == ""
     assert {"kernel.logic.x_first_refusal", "kernel.logic.xǁPythonLogicǁite"} <= set(called)
     assert "kernel.record.x_decode" not in called
+
+
+def test_the_layer_imports_no_kernel_before_its_hook() -> None:
+    """The hook is set before the kernel is first imported, so code the kernel runs at import time is seen."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, property_tests.layer_crosshair; print(sorted(m for m in sys.modules if m.startswith('kernel')))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"
