@@ -182,6 +182,22 @@ def _proof_order(layer: str, results: list[dict[str, Any]]) -> str:
     return "".join(f"{unit}\n" for unit in sorted(counts, key=lambda u: (-counts[u], u)))
 
 
+def _collection_failure(tests: list[str], tree: Path, timeout_s: float) -> dict[str, Any] | None:
+    """Killed, if a file of ``tests`` cannot even be collected on the mutated kernel; else ``None``.
+
+    Every selected node ID was collected on the unmutated kernel, so pytest's exit 4 ("found no collectors")
+    on the mutant means a test file failed to import (its module level calls the kernel): the whole layer
+    reports that as a collection error (exit 2), a failure.  Checked per file with ``--collect-only``.
+    """
+    for path in dict.fromkeys(test.split("::")[0] for test in tests):
+        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only", path]
+        found = run_command(command, tree, timeout_s, pytest_like=True)
+        if found["exit_code"] == 2:
+            found.update(status="killed", by=f"{path} (collection error on the mutant)")
+            return found
+    return None
+
+
 def score(layer: str, mutant: str, tree: Path, setup: LayerSetup, earlier: list[dict[str, Any]]) -> dict[str, Any]:
     """One layer's verdict on ``mutant`` (already applied in ``tree``), with the layer's statistics."""
     if not setup.incremental:
@@ -206,6 +222,11 @@ def score(layer: str, mutant: str, tree: Path, setup: LayerSetup, earlier: list[
             )
         if tests:
             found = run_command(pytest_command(tests), tree, setup.timeout_s, pytest_like=True)
+            collected = _collection_failure(tests, tree, setup.timeout_s) if found["exit_code"] == 4 else None
+            if collected is not None:
+                collected["seconds"] = round(collected["seconds"] + found["seconds"], 2)
+                collected["cpu_seconds"] = round(collected["cpu_seconds"] + found["cpu_seconds"], 2)
+                found = collected
         else:
             found = {
                 "status": "survived",

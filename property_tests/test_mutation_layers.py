@@ -215,3 +215,19 @@ def test_whole_and_incremental_verdicts_are_compared_per_layer() -> None:
     ]
     table = compare(rows)
     assert table["unit"] == {"both": 2, "agree": 1} and table["z3"] == {"both": 0, "agree": 0}
+
+
+def test_a_test_file_that_cannot_be_collected_on_the_mutant_kills(tmp_path: Path) -> None:
+    """pytest's exit 4 ("found no collectors") for node IDs collected on the unmutated kernel means their file
+    failed to import on the mutant: the whole layer fails there (collection error), so the mutant is killed;
+    a file that collects is no verdict (``None``: the run stays an error)."""
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "test_broken.py").write_text("raise TypeError('the kernel failed at import')\n\ndef test_a():\n    pass\n")
+    (tests / "test_fine.py").write_text("def test_b():\n    pass\n")
+    found = mutation_layers._collection_failure(
+        ["tests/test_fine.py::test_b", "tests/test_broken.py::test_a"], tmp_path, 60
+    )
+    assert found is not None and found["status"] == "killed"
+    assert found["by"].startswith("tests/test_broken.py")
+    assert mutation_layers._collection_failure(["tests/test_fine.py::test_b"], tmp_path, 60) is None
