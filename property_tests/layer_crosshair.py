@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import inspect
 import json
 import subprocess
@@ -68,7 +67,9 @@ from pathlib import Path
 from typing import Any
 
 from proofs.crosshair_gate import ALL_TARGETS, CONFIRMED, LINE, _run_one, postconditions, run_gate
+from property_tests import mutmut_names
 from property_tests.mutation import kernel_sha256
+from property_tests.mutmut_names import kernel_module, mutated_function, mutmut_name
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = ROOT / "kernel"
@@ -97,20 +98,7 @@ def mutmut_function(filename: str, qualname: str, root: Path = ROOT) -> str | No
         return None
     if relative.parts[0] != "kernel" or relative.suffix != ".py":
         return None
-    top = qualname.split(".<locals>.")[0].split(".")
-    if top[0].startswith("<"):
-        return None  # module-level code (lambdas, comprehensions): mutmut mutates only functions
-    mangled = f"x_{top[0]}" if len(top) == 1 else f"xǁ{top[0]}ǁ{top[1]}"
-    module = ".".join(relative.with_suffix("").parts)
-    return f"{module}.{mangled}".replace(".__init__.", ".")
-
-
-def mutated_function(mutant: str) -> str:
-    """``kernel.windows.x_shift__mutmut_3`` -> ``kernel.windows.x_shift``."""
-    function, separator, _ = mutant.rpartition("__mutmut_")
-    if not separator:
-        raise ValueError(f"not a mutmut mutant name: {mutant}")
-    return function
+    return mutmut_name(kernel_module(relative), qualname)
 
 
 def mutated_file(function: str, root: Path = ROOT) -> str:
@@ -122,12 +110,7 @@ def mutated_file(function: str, root: Path = ROOT) -> str:
 
 def file_hashes(root: Path = ROOT) -> dict[str, str]:
     """SHA-256 of every ``.py`` file under ``HASHED`` (relative path -> hex)."""
-    return {
-        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for name in HASHED
-        for p in sorted((root / name).rglob("*.py"))
-        if "__pycache__" not in p.parts
-    }
+    return mutmut_names.file_hashes(root, HASHED)
 
 
 def units(paths: tuple[Path, ...] = ALL_TARGETS) -> dict[str, dict[str, Any]]:

@@ -46,7 +46,6 @@ follows the killers file).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -54,7 +53,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from property_tests.layer_z3_trace import KernelTracer, attribute_caches, fingerprint, mutated_function
+from property_tests import mutmut_names
+from property_tests.layer_z3_trace import KernelTracer, attribute_caches, fingerprint
+from property_tests.mutmut_names import mutated_function
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMAT = "pumpkernel-layer-z3/1"
@@ -72,11 +73,7 @@ SUPPORT = ("specs", "proofs")
 
 def file_hashes(root: Path) -> dict[str, str]:
     """SHA-256 of every ``.py`` file of kernel/ and the support directories, by relative path."""
-    found: dict[str, str] = {}
-    for directory in ("kernel", *SUPPORT):
-        for path in sorted((root / directory).rglob("*.py")):
-            found[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
+    return mutmut_names.file_hashes(root, ("kernel", *SUPPORT))
 
 
 def _solve(obligation: Any, query: Any) -> tuple[str, float]:

@@ -34,19 +34,7 @@ from pathlib import Path
 from types import CodeType, FrameType
 from typing import Any
 
-
-def mutated_function(mutant: str) -> str:
-    """``kernel.m.x_f__mutmut_3`` -> ``kernel.m.x_f`` (the function a mutant changes)."""
-    return mutant.rpartition("__mutmut_")[0] or mutant
-
-
-def _mutmut_name(module: str, qualname: str) -> str | None:
-    """mutmut's name of the top-level function or method a code object belongs to (None: module-level code)."""
-    top = qualname.split(".<locals>.")[0]
-    if top.startswith("<"):
-        return None
-    parts = top.split(".", 1)
-    return f"{module}.x_{top}" if len(parts) == 1 else f"{module}.xǁ{parts[0]}ǁ{parts[1]}"
+from property_tests.mutmut_names import kernel_module, mutmut_name
 
 
 class KernelTracer:
@@ -64,8 +52,7 @@ class KernelTracer:
             return None
         filename = code.co_filename
         if filename.startswith(self.prefix):
-            module = "kernel." + filename[len(self.prefix) : -3].replace("/", ".")
-            return _mutmut_name(module.removesuffix(".__init__"), code.co_qualname)
+            return mutmut_name(kernel_module(Path("kernel", filename[len(self.prefix) :])), code.co_qualname)
         if filename.startswith("<planted kernel."):  # proofs.families.planting recompiles a kernel function
             module, _, function = filename[len("<planted ") : -1].rpartition(".")
             return f"{module}.x_{function}" if code.co_qualname != "<module>" else None

@@ -60,6 +60,7 @@ from types import FrameType
 from typing import Any
 
 from property_tests.mutation_apply import Generated
+from property_tests.mutmut_names import kernel_module, mutated_function, mutmut_name
 
 ASSUMPTIONS = (
     "tests per mutant from mutmut's stats pass on this kernel (a test that never calls the mutated function "
@@ -87,7 +88,7 @@ class Coverage:
 
 def function_of(mutant: str) -> str:
     """``kernel.windows.x_shift__mutmut_3`` -> ``kernel.windows.x_shift``."""
-    return mutant.rpartition("__mutmut_")[0]
+    return mutated_function(mutant)
 
 
 def load_coverage(stats_path: Path, generated: Generated) -> tuple[Coverage | None, str]:
@@ -154,13 +155,7 @@ def _mangled(frame: FrameType, kernel: str) -> str | None:
     code = frame.f_code
     if not code.co_filename.startswith(kernel):
         return None
-    outer = code.co_qualname.split(".<locals>.")[0]
-    if outer.startswith("<") or "<" in outer:
-        return None
-    module = Path(code.co_filename[len(kernel) :]).with_suffix("").as_posix().replace("/", ".")
-    module = ("kernel." + module.strip(".")).removesuffix(".__init__")
-    *classes, name = outer.split(".")
-    return f"{module}.x_{name}" if not classes else f"{module}.xǁ{'.'.join(classes)}ǁ{name}"
+    return mutmut_name(kernel_module(Path("kernel", code.co_filename[len(kernel) :].lstrip("/"))), code.co_qualname)
 
 
 def _importer(frame: FrameType, root: str) -> str:

@@ -88,6 +88,7 @@ SUITE_DIRS = ("kernel", "specs", "proofs", "tests", "property_tests")
 MACHINERY = (
     "property_tests/mutation",
     "property_tests/layer_",
+    "property_tests/mutmut_names",
     "property_tests/test_mutation",
     "property_tests/test_layer_",
 )

@@ -18,6 +18,7 @@ from mutmut.utils.format_utils import get_mutant_name
 
 from proofs.crosshair_gate import ALL_TARGETS, CONFIRMED, postconditions
 from property_tests import layer_crosshair as lc
+from property_tests.mutmut_names import mutated_function
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,11 +43,11 @@ def test_code_objects_are_named_as_mutmut_names_functions() -> None:
 
 
 def test_a_mutant_names_its_function_and_file() -> None:
-    assert lc.mutated_function("kernel.windows.x_shift__mutmut_3") == "kernel.windows.x_shift"
-    assert lc.mutated_function("kernel.logic.xǁPythonLogicǁite__mutmut_12") == "kernel.logic.xǁPythonLogicǁite"
+    assert mutated_function("kernel.windows.x_shift__mutmut_3") == "kernel.windows.x_shift"
+    assert mutated_function("kernel.logic.xǁPythonLogicǁite__mutmut_12") == "kernel.logic.xǁPythonLogicǁite"
     assert lc.mutated_file("kernel.logic.xǁPythonLogicǁite") == "kernel/logic.py"
     with pytest.raises(ValueError):
-        lc.mutated_function("kernel.windows.x_shift")
+        mutated_function("kernel.windows.x_shift")
 
 
 def test_the_units_are_the_gates_contract_functions() -> None:

@@ -20,7 +20,8 @@ import z3
 
 from property_tests import layer_z3
 from property_tests.layer_z3 import affected_units, check_tree
-from property_tests.layer_z3_trace import KernelTracer, attribute_caches, canonical, fingerprint, mutated_function
+from property_tests.layer_z3_trace import KernelTracer, attribute_caches, canonical, fingerprint
+from property_tests.mutmut_names import mutated_function
 
 TOY = """
 def helper(x):
