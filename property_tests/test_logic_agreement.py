@@ -14,6 +14,7 @@ base of every proof (issue 14, point 6).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -191,11 +192,11 @@ def test_z3_agrees_with_python_inside_the_domain_and_flags_outside(name: str, da
     assert check_call(Z3Logic, c) == []
 
 
-# Z3Logic.lookup with a key whose concrete parts match no entry (only its other parts symbolic) returns the
-# table's last value and records nothing (``found`` is the Python False, and only terms are recorded), where
-# Python raises KeyError.  No call of the kernel's symbolic step has such a key (its keys' parts come from a
-# fully symbolic state), but the claim "every call outside its domain is flagged" does not hold there.  Fix in
-# specs/z3_logic.py (lead's area): raise KeyError when ``found is False``.  Strict: passes once fixed.
+# Z3Logic.lookup with a key whose concrete parts match no entry (only its other parts symbolic) used to return the
+# table's last value and record nothing (``found`` was the Python False, and only terms are recorded), where Python
+# raises KeyError.  No call of the kernel's symbolic step has such a key (its keys' parts come from a fully symbolic
+# state), but the claim "every call outside its domain is flagged" did not hold there.  Fixed in specs/z3_logic.py:
+# it raises KeyError when no entry can match.  The calls of that shape are kept apart so the test names them.
 def _silent_lookup(c: Call) -> bool:
     """A lookup outside the table whose out-of-table part is concrete (the finding above)."""
     if c.name != "lookup" or c.in_domain:
@@ -215,7 +216,6 @@ def test_boundary_calls_agree_inside_and_are_flagged_outside() -> None:
     assert sum(not c.in_domain for c in _OTHER_BOUNDARY) > 100
 
 
-@pytest.mark.xfail(strict=True, reason="finding: Z3Logic.lookup is silent on a concrete key part outside the table")
 def test_a_lookup_with_a_concrete_key_part_outside_the_table_is_flagged() -> None:
     assert _SILENT_LOOKUP
     problems = [p for c in _SILENT_LOOKUP for p in check_call(Z3Logic, c)]
@@ -261,7 +261,24 @@ class _DivConstTruncates(Z3Logic):
         return x // k
 
 
+class _LookupSilentOutside(Z3Logic):
+    """The lookup before the fix: a key no entry can match gives the table's last value, and nothing is recorded."""
+
+    def lookup(self, table: Mapping[Any, Any], key: tuple[Any, ...]) -> Any:
+        try:
+            return super().lookup(table, key)
+        except KeyError:
+            if not any(isinstance(part, z3.ExprRef) for part in key):
+                raise
+            return list(table.values())[-1]
+
+
 @pytest.mark.parametrize("planted", [_MulSmallDropsTopBit, _DivmodStrictCompare, _AtForgetsLast, _DivConstTruncates])
 def test_a_primitive_wrong_at_a_boundary_is_caught(planted: type[Z3Logic]) -> None:
     problems = [p for c in BOUNDARY_CALLS for p in check_call(planted, c)]
     assert problems, f"{planted.__name__} went unnoticed"
+
+
+def test_the_silent_lookup_is_caught_by_the_check_of_its_calls() -> None:
+    problems = [p for c in _SILENT_LOOKUP for p in check_call(_LookupSilentOutside, c)]
+    assert len(problems) == len(_SILENT_LOOKUP)

@@ -211,6 +211,10 @@ class Z3Logic:
         found = self.any(*matches)
         if is_term(found):
             self._need("lookup", found)
+        elif not found:
+            # Every entry is ruled out by a concrete part of the key: Python's dict raises here, and so does this
+            # version (a call outside the domain must never pass unnoticed, with the table's last value).
+            raise KeyError(key)
         return result
 
 
