@@ -287,3 +287,25 @@ def test_the_builder_scorer_picks_configured_no_tests_mutants_and_reads_exit_cod
         "timeout",
         "error",
     ]
+
+
+def test_the_machinerys_own_tests_are_left_out_of_every_selection_and_of_the_suite_hash() -> None:
+    """Three consumers list the machinery's test files (mutmut's selection in pyproject.toml, the property layer's
+    ``MACHINERY_TESTS``, the suite hash's ``MACHINERY`` prefixes): they must name the same files."""
+    import tomllib
+
+    from property_tests.mutation_layer_run import MACHINERY_TESTS
+
+    root = Path(__file__).resolve().parent.parent
+    selection = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"][
+        "pytest_add_cli_args_test_selection"
+    ]
+    ignored = {str(arg).split("=", 1)[1] for arg in selection if str(arg).startswith("--ignore=")}
+    listed = {f"property_tests/{name}" for name in MACHINERY_TESTS}
+    by_prefix = {
+        path.relative_to(root).as_posix()
+        for path in (root / "property_tests").glob("test_*.py")
+        if path.relative_to(root).as_posix().startswith(mutation_layers.MACHINERY)
+    }
+    assert listed == by_prefix
+    assert listed <= ignored
