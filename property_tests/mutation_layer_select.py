@@ -86,11 +86,6 @@ class Coverage:
     test)."""
 
 
-def function_of(mutant: str) -> str:
-    """``kernel.windows.x_shift__mutmut_3`` -> ``kernel.windows.x_shift``."""
-    return mutated_function(mutant)
-
-
 def load_coverage(stats_path: Path, generated: Generated) -> tuple[Coverage | None, str]:
     """mutmut's stats for this kernel, or None and why not (see module docstring)."""
     if not stats_path.exists():
@@ -116,7 +111,7 @@ def select(
 
     ``killers`` counts, per ``function<TAB>test`` and per test, the kills so far (``killer_counts``).
     """
-    function = function_of(mutant)
+    function = mutated_function(mutant)
     files = coverage.import_time.get(function, set())
     if "" in files:
         chosen, why = list(layer_tests), "called while the kernel or a test helper is imported: every test"
@@ -143,7 +138,7 @@ def killer_counts(results: Iterable[dict[str, Any]]) -> Counter[str]:
     for r in results:
         by = str(r.get("by", ""))
         if r.get("status") == "killed" and "::" in by and " " not in by:
-            counts[f"{function_of(str(r['mutant']))}\t{by}"] += 1
+            counts[f"{mutated_function(str(r['mutant']))}\t{by}"] += 1
             counts[by] += 1
     return counts
 
