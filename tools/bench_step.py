@@ -16,7 +16,12 @@ depend on the machine's speed.  Cases:
 * a plain tick after 30 simulated days (three meals a day, a temp basal, a
   reservoir and set change every 2.5 days, the event log full), against the
   same after 1 hour: the state has a fixed size, so the cost must not grow
-  with history (the last column shows the ratio of the two).
+  with history (the line under the table shows the ratio of the two);
+* one accepted event of every event class (``event_cases``), in a second
+  table, timed in the same interleaved batches.
+
+The tick cases print issue 17's goal (500x plain, 700x during a bolus) and
+whether this run meets it; the per-class table has no goals.
 
 Times come from ``time.perf_counter_ns``.
 """
@@ -31,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kernel import events as ev
+from kernel.alarms import AlarmKind
 from kernel.commands import Deliver
 from kernel.config import DEFAULT_CONFIG, PumpConfig
 from kernel.events import Source, TempKind
@@ -40,6 +46,14 @@ from kernel.state import PumpState, initial_state
 from kernel.step import step
 
 StepFn = Callable[[PumpConfig, PumpState, Any], object]
+
+
+GOALS: dict[str, int] = {
+    "plain tick, after 1 hour": 500,
+    "tick during a normal bolus": 700,
+    "tick during a dual-wave bolus": 700,
+}
+"""Issue 17's goals, as a multiple of an empty call, for the cases that have one."""
 
 
 def _empty(config: PumpConfig, state: PumpState, event: Any) -> None:
@@ -53,6 +67,8 @@ class _Driver:
     config: PumpConfig
     state: PumpState
     request_id: int = 0
+    auto_confirm: bool = True
+    """Answer every ``Deliver`` at once with an ideal motor report; off, the pulses stay pending."""
 
     def do(self, event: object) -> None:
         result = step(self.config, self.state, event)
@@ -60,7 +76,7 @@ class _Driver:
             raise RuntimeError(f"{type(event).__name__} refused: {result.outcome.reason.name}")
         self.state = result.state
         for command in result.commands:
-            if isinstance(command, Deliver):
+            if isinstance(command, Deliver) and self.auto_confirm:
                 self.do(ev.MotorReport(self.state.now_ticks, command.seq, command.pulses))
 
     def tick(self) -> None:
@@ -169,6 +185,86 @@ def build_cases(config: PumpConfig, days: int) -> list[Case]:
     ]
 
 
+def _fork(pump: _Driver, auto_confirm: bool = True) -> _Driver:
+    return _Driver(pump.config, pump.state, pump.request_id, auto_confirm)
+
+
+def _occluded(pump: _Driver) -> _Driver:
+    """``pump`` occluded: a bolus, each of its pulses answered with a high line pressure (OCC-1)."""
+    occluded = _fork(pump, auto_confirm=False)
+    occluded.bolus(200)
+    while occluded.state.mode != Mode.OCCLUDED:
+        occluded.tick()
+        motor = occluded.state.motor
+        assert motor.pending_pulses > 0
+        occluded.do(
+            ev.MotorReport(
+                occluded.state.now_ticks, motor.seq, motor.pending_pulses, occluded.config.occlusion_pressure_kpa
+            )
+        )
+    return occluded
+
+
+def event_cases(config: PumpConfig) -> list[Case]:
+    """One accepted event of every class of ``events.EVENT_CLASSES``, each in a state that accepts it.
+
+    The states branch from the plain one-hour state of ``build_cases``; each event takes the path
+    a pump takes most often for it (a bolus request starts a bolus, a motor report answers a
+    pending pulse, an acknowledgement acknowledges an active occlusion alarm).
+    """
+    base = _new_pump(config)
+    _simulate(base, 60)
+    now = base.state.now_ticks
+    request = base.request_id + 1
+
+    bolus = _fork(base)
+    bolus.bolus(200)
+    temp = _fork(base)
+    temp.do(ev.TempBasal(now, request, Source.USER, TempKind.PERCENT, 70, 60))
+    suspended = _fork(base)
+    suspended.do(ev.Suspend(now))
+    rewound = _fork(suspended)
+    rewound.do(ev.Rewind(now))
+    filled = _fork(rewound)
+    filled.do(ev.FillReservoir(now, 4000))
+    primed = _fork(filled)
+    primed.do(ev.PrimeTubing(now, 20))
+    pending = _fork(base, auto_confirm=False)
+    pending.bolus(200)
+    pending.tick()
+    motor = pending.state.motor
+    assert motor.pending_pulses > 0
+    occluded = _occluded(base)
+    acknowledged = _fork(occluded)
+    acknowledged.do(ev.AlarmAck(occluded.state.now_ticks, AlarmKind.OCCLUSION))
+
+    def at(pump: _Driver, make: Callable[[int], Any]) -> tuple[PumpState, Any]:
+        return pump.state, make(pump.state.now_ticks)
+
+    made: dict[type, tuple[PumpState, Any]] = {
+        ev.Tick: at(base, lambda t: ev.Tick(t + 1)),
+        ev.BolusRequest: at(base, lambda t: ev.BolusRequest(t, request, Source.USER, 20)),
+        ev.CancelBolus: at(bolus, ev.CancelBolus),
+        ev.TempBasal: at(base, lambda t: ev.TempBasal(t, request, Source.USER, TempKind.PERCENT, 70, 60)),
+        ev.CancelTempBasal: at(temp, ev.CancelTempBasal),
+        ev.Suspend: at(base, ev.Suspend),
+        ev.Resume: at(suspended, ev.Resume),
+        ev.SettingsChange: at(base, lambda t: ev.SettingsChange(t, base.state.settings)),
+        ev.TimeOffsetChange: at(base, lambda t: ev.TimeOffsetChange(t, 60)),
+        ev.Rewind: at(suspended, ev.Rewind),
+        ev.FillReservoir: at(rewound, lambda t: ev.FillReservoir(t, 4000)),
+        ev.ClearLine: at(acknowledged, ev.ClearLine),
+        ev.PrimeTubing: at(filled, lambda t: ev.PrimeTubing(t, 20)),
+        ev.FillCannula: at(primed, lambda t: ev.FillCannula(t, 10)),
+        ev.MotorReport: at(pending, lambda t: ev.MotorReport(t, motor.seq, motor.pending_pulses)),
+        ev.GlucoseReading: at(base, lambda t: ev.GlucoseReading(t, t, 120)),
+        ev.AlarmAck: at(occluded, lambda t: ev.AlarmAck(t, AlarmKind.OCCLUSION)),
+        ev.UserPresent: at(base, ev.UserPresent),
+    }
+    assert set(made) == set(ev.EVENT_CLASSES), "a case for every event class"
+    return [Case(cls.__name__, *made[cls]) for cls in ev.EVENT_CLASSES]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench_step", description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30, help="simulated days for the long-history case (30)")
@@ -179,34 +275,46 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter_ns()
     cases = build_cases(config, args.days)
+    per_event = event_cases(config)
     simulated = (time.perf_counter_ns() - started) / 1e9
 
-    for case in cases:
+    timed = cases + per_event
+    for case in timed:
         result = step(config, case.state, case.event)
-        assert result.outcome.accepted, result.outcome
+        assert result.outcome.accepted, (case.name, result.outcome)
     # Interleave the cases batch by batch, so that a change in machine load hits every case alike.
     first = cases[0]
     baseline_calls = args.calls * 50
     empty_batches: list[float] = []
-    step_batches: list[list[float]] = [[] for _ in cases]
+    step_batches: list[list[float]] = [[] for _ in timed]
     for _ in range(args.batches):
         empty_batches.append(_batch_ns(_empty, config, first.state, first.event, baseline_calls))
-        for index, case in enumerate(cases):
+        for index, case in enumerate(timed):
             step_batches[index].append(_batch_ns(step, config, case.state, case.event, args.calls))
     empty_ns = statistics.median(empty_batches)
-    rows = [(case.name, statistics.median(batches)) for case, batches in zip(cases, step_batches, strict=True)]
+    medians = [statistics.median(batches) for batches in step_batches]
+    rows = [(case.name, ns) for case, ns in zip(cases, medians, strict=False)]
+    event_rows = [(case.name, ns) for case, ns in zip(per_event, medians[len(cases) :], strict=True)]
 
     print(f"kernel.step cost, median of {args.batches} batches of {args.calls} calls (perf_counter_ns)")
     print(f"(building the states, including {args.days} simulated days, took {simulated:.1f} s)")
     print()
-    width = max(len(name) for name, _ in rows) + 2
-    print(f"{'case':<{width}}{'ns/step':>10}{'x empty call':>14}")
+    width = max(len(name) for name, _ in rows + event_rows) + 2
+    print(f"{'case':<{width}}{'ns/step':>10}{'x empty call':>14}{'goal (issue 17)':>17}")
     print(f"{'empty Python call (same 3 args)':<{width}}{empty_ns:>10.0f}{1.0:>14.1f}")
     for name, ns in rows:
-        print(f"{name:<{width}}{ns:>10.0f}{ns / empty_ns:>14.1f}")
+        ratio = ns / empty_ns
+        goal = GOALS.get(name)
+        verdict = "" if goal is None else f"{goal}x {'met' if ratio <= goal else 'NOT met'}"
+        print(f"{name:<{width}}{ns:>10.0f}{ratio:>14.1f}{verdict:>17}")
     growth = rows[-1][1] / rows[0][1]
     print()
     print(f"after {args.days} days / after 1 hour: {growth:.2f} (the state has a fixed size; ~1.0 expected)")
+    print()
+    print("every event class, accepted, from a state branched off the 1-hour state (event_cases):")
+    print(f"{'event class':<{width}}{'ns/step':>10}{'x empty call':>14}")
+    for name, ns in event_rows:
+        print(f"{name:<{width}}{ns:>10.0f}{ns / empty_ns:>14.1f}")
     return 0
 
 
