@@ -97,21 +97,32 @@ def step_times(doc: dict[str, Any]) -> str:
 
 
 def mutation_layers(layers: dict[str, Any]) -> str:
-    """Kill rate per verification layer (killed / run) with its 95 % interval."""
+    """Kill rate per verification layer (killed / run) with its 95 % interval.
+
+    Each bar is labelled with its counts, and a layer whose sample did not run completely says
+    INCOMPLETE under its name (EVD-1: a sample says it is a sample, a partial run says so).
+    """
     names = [name for name in layers.get("layers", []) if name in layers.get("totals", {})]
-    rates, low, high = [], [], []
+    samples = layers.get("sample", {})
+    rates, low, high, ticks = [], [], [], []
     for name in names:
         total = layers["totals"][name]
         run = int(total.get("run", 0))
-        rate = 100.0 * int(total.get("killed", 0)) / run if run else 0.0
+        killed = int(total.get("killed", 0))
+        rate = 100.0 * killed / run if run else 0.0
         rates.append(rate)
         low.append(max(0.0, rate - 100.0 * float(total.get("low95", rate / 100.0))))
         high.append(max(0.0, 100.0 * float(total.get("high95", rate / 100.0)) - rate))
-    figure = _figure(5.5, 2.6)
+        complete = samples.get(name, {}).get("complete", False)
+        ticks.append(f"{name}\n{killed} / {run}" + ("" if complete else "\nINCOMPLETE"))
+    generated = layers.get("generated")
+    planned = max((int(sample.get("planned", 0)) for sample in samples.values()), default=0)
+    figure = _figure(5.5, 3.1)
     axes = figure.add_subplot()
-    bars = axes.bar(names, rates, yerr=[low, high], capsize=4, color="#1565c0")
+    bars = axes.bar(ticks, rates, yerr=[low, high], capsize=4, color="#1565c0")
     axes.bar_label(bars, labels=[f"{r:.1f} %" for r in rates], padding=2, fontsize=8)
     axes.set_ylim(0, 110)
     axes.set_ylabel("mutants killed (% of those run)")
-    axes.set_title("Mutation kill rate per verification layer (95 % interval)")
+    drawn = f"a sample of {planned:,} of {generated:,} mutants" if planned and generated else "a sample of mutants"
+    axes.set_title(f"Mutation kill rate per verification layer (95 % interval)\non {drawn}", fontsize=9)
     return _svg(figure, "chart-mutation-layers")

@@ -165,3 +165,22 @@ def test_the_per_layer_table_is_rendered_when_present(monkeypatch: pytest.Monkey
     assert (tmp_path / "bundle" / "chart-mutation-layers.svg").exists()
     stale = _step(monkeypatch, tmp_path, SAMPLE, {**LAYERS, "kernel_sha256": "f" * 64})
     assert stale.steps[0].data["layers"]["stale"] is True
+
+
+def test_the_layer_chart_gives_counts_and_marks_an_incomplete_layer() -> None:
+    """EVD-1: each bar carries killed / run, the title the sample's size, and a partial layer says INCOMPLETE."""
+    from pumpkernel.report import charts
+
+    layers = {
+        "generated": 7566,
+        "layers": ["z3", "unit"],
+        "sample": {"z3": {"planned": 320, "complete": False}, "unit": {"planned": 320, "complete": True}},
+        "totals": {
+            "z3": {"run": 267, "killed": 162, "low95": 0.547, "high95": 0.663},
+            "unit": {"run": 320, "killed": 298, "low95": 0.898, "high95": 0.954},
+        },
+    }
+    svg = charts.mutation_layers(layers)
+    assert "162 / 267" in svg and "298 / 320" in svg
+    assert svg.count("INCOMPLETE") == 1, "only the partial layer"
+    assert "a sample of 320 of 7,566 mutants" in svg
