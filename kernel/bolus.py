@@ -52,6 +52,10 @@ from kernel.state import BolusState, PumpState
 from kernel.units import EXTENDED_QUOTIENT_BITS
 from kernel.windows import day_room, hour_room
 
+# Records are built as _new(Cls, (values...)): the same tuple as Cls(values...) at a third of the cost
+# (kernel.state, "Building records"; tests/test_record_construction.py checks every call).
+_new = tuple.__new__
+
 
 def on_bolus(c: PumpConfig, s: PumpState, e: BolusRequest, logic: Logic) -> Handled:
     """Check and start a normal, extended or dual-wave bolus (see module docstring)."""
@@ -94,17 +98,20 @@ def on_bolus(c: PumpConfig, s: PumpState, e: BolusRequest, logic: Logic) -> Hand
     )
     b = s.bolus
     has_imm = imm > 0
-    bolus = BolusState(
-        logic.ite(has_imm, e.request_id, b.request_id),
-        logic.ite(has_imm, imm, b.remaining_pulses),
-        logic.ite(has_imm, 0, b.delivered_pulses),
-        logic.ite(has_ext, e.request_id, b.ext_request_id),
-        logic.ite(has_ext, ext, b.ext_remaining_pulses),
-        logic.ite(has_ext, 0, b.ext_delivered_pulses),
-        logic.ite(has_ext, quotient, b.ext_quotient_pulses),
-        logic.ite(has_ext, remainder, b.ext_remainder_pulses),
-        logic.ite(has_ext, e.extended_ticks, b.ext_duration_ticks),
-        logic.ite(has_ext, 0, b.ext_acc),
+    bolus = _new(
+        BolusState,
+        (
+            logic.ite(has_imm, e.request_id, b.request_id),
+            logic.ite(has_imm, imm, b.remaining_pulses),
+            logic.ite(has_imm, 0, b.delivered_pulses),
+            logic.ite(has_ext, e.request_id, b.ext_request_id),
+            logic.ite(has_ext, ext, b.ext_remaining_pulses),
+            logic.ite(has_ext, 0, b.ext_delivered_pulses),
+            logic.ite(has_ext, quotient, b.ext_quotient_pulses),
+            logic.ite(has_ext, remainder, b.ext_remainder_pulses),
+            logic.ite(has_ext, e.extended_ticks, b.ext_duration_ticks),
+            logic.ite(has_ext, 0, b.ext_acc),
+        ),
     )
     fx = notice(NO_EFFECTS, NoticeKind.BOLUS_STARTED, True, imm, ext, e.request_id, logic)
     return Handled(checks, s._replace(bolus=bolus), fx)

@@ -29,6 +29,10 @@ from kernel.logic import Logic
 from kernel.modes import Condition
 from kernel.state import BasalState, BolusState, PumpState
 
+# Records are built as _new(Cls, (values...)): the same tuple as Cls(values...) at a third of the cost
+# (kernel.state, "Building records"; tests/test_record_construction.py checks every call).
+_new = tuple.__new__
+
 # Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
 _NONE = TempKind.NONE
 
@@ -70,17 +74,20 @@ def end_bolus(s: PumpState, fx: Effects, when: bool, cause: int, logic: Logic) -
     if stops is False:
         return s, fx
     fx = notice(fx, NoticeKind.BOLUS_ENDED, stops, b.delivered_pulses, b.remaining_pulses, cause, logic)
-    bolus = BolusState(
-        logic.ite(stops, 0, b.request_id),
-        logic.ite(stops, 0, b.remaining_pulses),
-        logic.ite(stops, 0, b.delivered_pulses),
-        b.ext_request_id,
-        b.ext_remaining_pulses,
-        b.ext_delivered_pulses,
-        b.ext_quotient_pulses,
-        b.ext_remainder_pulses,
-        b.ext_duration_ticks,
-        b.ext_acc,
+    bolus = _new(
+        BolusState,
+        (
+            logic.ite(stops, 0, b.request_id),
+            logic.ite(stops, 0, b.remaining_pulses),
+            logic.ite(stops, 0, b.delivered_pulses),
+            b.ext_request_id,
+            b.ext_remaining_pulses,
+            b.ext_delivered_pulses,
+            b.ext_quotient_pulses,
+            b.ext_remainder_pulses,
+            b.ext_duration_ticks,
+            b.ext_acc,
+        ),
     )
     return s._replace(bolus=bolus), fx
 
@@ -92,17 +99,20 @@ def end_extended(s: PumpState, fx: Effects, when: bool, cause: int, logic: Logic
     if stops is False:
         return s, fx
     fx = notice(fx, NoticeKind.EXTENDED_ENDED, stops, b.ext_delivered_pulses, b.ext_remaining_pulses, cause, logic)
-    bolus = BolusState(
-        b.request_id,
-        b.remaining_pulses,
-        b.delivered_pulses,
-        logic.ite(stops, 0, b.ext_request_id),
-        logic.ite(stops, 0, b.ext_remaining_pulses),
-        logic.ite(stops, 0, b.ext_delivered_pulses),
-        b.ext_quotient_pulses,
-        b.ext_remainder_pulses,
-        b.ext_duration_ticks,
-        logic.ite(stops, 0, b.ext_acc),
+    bolus = _new(
+        BolusState,
+        (
+            b.request_id,
+            b.remaining_pulses,
+            b.delivered_pulses,
+            logic.ite(stops, 0, b.ext_request_id),
+            logic.ite(stops, 0, b.ext_remaining_pulses),
+            logic.ite(stops, 0, b.ext_delivered_pulses),
+            b.ext_quotient_pulses,
+            b.ext_remainder_pulses,
+            b.ext_duration_ticks,
+            logic.ite(stops, 0, b.ext_acc),
+        ),
     )
     return s._replace(bolus=bolus), fx
 
@@ -119,11 +129,14 @@ def end_temp(s: PumpState, fx: Effects, when: bool, cause: int, logic: Logic) ->
         return s, fx
     fx = notice(fx, NoticeKind.TEMP_BASAL_ENDED, ends, cause, 0, 0, logic)
     b = s.basal
-    basal = BasalState(
-        b.acc,
-        logic.ite(ends, _NONE, b.temp_kind),
-        logic.ite(ends, 0, b.temp_value),
-        logic.ite(ends, 0, b.temp_remaining_ticks),
-        b.temp_source,
+    basal = _new(
+        BasalState,
+        (
+            b.acc,
+            logic.ite(ends, _NONE, b.temp_kind),
+            logic.ite(ends, 0, b.temp_value),
+            logic.ite(ends, 0, b.temp_remaining_ticks),
+            b.temp_source,
+        ),
     )
     return s._replace(basal=basal), fx

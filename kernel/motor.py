@@ -50,6 +50,10 @@ from kernel.reasons import Reason, StopCause
 from kernel.state import MotorState, PumpState, ReservoirState
 from kernel.windows import record_excess
 
+# Records are built as _new(Cls, (values...)): the same tuple as Cls(values...) at a third of the cost
+# (kernel.state, "Building records"; tests/test_record_construction.py checks every call).
+_new = tuple.__new__
+
 # Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
 _MOTOR_FAILED = Condition.MOTOR_FAILED
 
@@ -64,16 +68,19 @@ def on_motor_report(c: PumpConfig, s: PumpState, e: MotorReport, logic: Logic) -
     faulted = logic.either(e.fault != MotorFault.NONE, excess > 0)
     shortfall = logic.max(commanded - shown, 0)
     undisplaced, high, occluded = occlusion_evidence(c, m, shortfall, e.pressure_kpa, logic)
-    motor = MotorState(
-        m.seq,
-        0,
-        0,
-        False,
-        logic.ite(occluded, 0, undisplaced),
-        logic.ite(occluded, 0, high),
+    motor = _new(
+        MotorState,
+        (
+            m.seq,
+            0,
+            0,
+            False,
+            logic.ite(occluded, 0, undisplaced),
+            logic.ite(occluded, 0, high),
+        ),
     )
     r = s.reservoir
-    reservoir = ReservoirState(r.pulses - logic.min(excess, r.pulses), r.prime_used_pulses, r.set_age_ticks)
+    reservoir = _new(ReservoirState, (r.pulses - logic.min(excess, r.pulses), r.prime_used_pulses, r.set_age_ticks))
     totals = s.totals._replace(
         confirmed_pulses=s.totals.confirmed_pulses + shown,
         excess_pulses=s.totals.excess_pulses + excess,
@@ -113,13 +120,16 @@ def watchdog(
     waited = logic.ite(pending, m.pending_ticks + 1, 0)
     timed_out = logic.both(pending, waited > c.motor_ack_timeout_ticks)
     fx = notice(fx, NoticeKind.DELIVERY_ASSUMED, timed_out, m.pending_pulses, m.seq, 0, logic)
-    motor = MotorState(
-        m.seq,
-        logic.ite(timed_out, 0, m.pending_pulses),
-        logic.ite(timed_out, 0, waited),
-        logic.both(pending, logic.not_(timed_out)),
-        m.undisplaced_pulses,
-        m.high_pressure_samples,
+    motor = _new(
+        MotorState,
+        (
+            m.seq,
+            logic.ite(timed_out, 0, m.pending_pulses),
+            logic.ite(timed_out, 0, waited),
+            logic.both(pending, logic.not_(timed_out)),
+            m.undisplaced_pulses,
+            m.high_pressure_samples,
+        ),
     )
     s = s._replace(motor=motor)
     s, fx = end_bolus(s, fx, newly_uncertain, StopCause.DELIVERY_UNCERTAIN, logic)

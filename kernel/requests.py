@@ -38,6 +38,10 @@ from kernel.logic import Logic
 from kernel.state import PumpState, Requests
 from kernel.units import REQUEST_MEMORY_TICKS, REQUEST_SLOTS
 
+# Records are built as _new(Cls, (values...)): the same tuple as Cls(values...) at a third of the cost
+# (kernel.state, "Building records"; tests/test_record_construction.py checks every call).
+_new = tuple.__new__
+
 
 def recall(s: PumpState, request_id: int, logic: Logic) -> tuple[bool, int]:
     """Whether ``request_id`` is live in the memory, and the reason it was answered with."""
@@ -65,8 +69,11 @@ def memory_full(c: PumpConfig, s: PumpState, logic: Logic) -> bool:
 def remember(s: PumpState, request_id: int, reason: int) -> Requests:
     """The memory with ``request_id`` answered now with ``reason``, newest first (the oldest slot leaves)."""
     r = s.requests
-    return Requests(
-        (request_id,) + r.ids[:-1],
-        (s.now_ticks,) + r.ticks[:-1],
-        (reason,) + r.outcomes[:-1],
+    return _new(
+        Requests,
+        (
+            (request_id,) + r.ids[:-1],
+            (s.now_ticks,) + r.ticks[:-1],
+            (reason,) + r.outcomes[:-1],
+        ),
     )

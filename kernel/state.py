@@ -7,9 +7,19 @@ records (``typing.NamedTuple``), each owned by one concern.  Every tuple has a
 fixed length (the rings of ``kernel.units``), every number is an ``int`` and
 every flag a ``bool``, so the same shape can hold Z3 terms for the proofs.
 Records are built whole, once per step, by the module that owns them; a
-``NamedTuple`` is cheap to build and exists in MicroPython as
-``collections.namedtuple`` (``docs/micropython.md``).  Outside the kernel,
+``NamedTuple`` exists in MicroPython as ``collections.namedtuple``
+(``docs/micropython.md``).  Outside the kernel,
 ``record._replace(field=value)`` gives a changed copy.
+
+Building records.  Inside a step the hot records are built as
+``_new(Cls, (v1, v2, ...))`` with ``_new = tuple.__new__`` (each module
+binds it): the same tuple, of the same class, as ``Cls(v1, v2, ...)``, at
+about a third of the cost (``Cls(...)`` passes through the ``__new__`` that
+``namedtuple`` writes in Python; issue 17).  Python does not check the number
+of values then, so ``tests/test_record_construction.py`` checks every such
+call in the source against the class's fields.  MicroPython has no
+``tuple.__new__``; there ``Cls(*values)`` is the portable form
+(``docs/micropython.md``).
 
 Timers count up or down by one a tick.  Absolute times are kept only where a
 fact is about a moment: the time of the last valid glucose reading and of the

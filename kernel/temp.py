@@ -44,6 +44,10 @@ from kernel.sensing import reading_fresh
 from kernel.state import BasalState, PumpState
 from kernel.units import CPPH_PER_PPH, TICKS_PER_DAY, USER_TEMP_STEP_TICKS
 
+# Records are built as _new(Cls, (values...)): the same tuple as Cls(values...) at a third of the cost
+# (kernel.state, "Building records"; tests/test_record_construction.py checks every call).
+_new = tuple.__new__
+
 CONTROLLER_PROJECTION_DIVISOR = 200
 """Pulses in 30 minutes at a rate in cpph: rate x 30 / 6000 = rate / 200 (LIM-4)."""
 
@@ -60,7 +64,7 @@ def on_temp_basal(c: PumpConfig, s: PumpState, e: TempBasal, logic: Logic) -> Ha
     whole_steps = d - logic.div_const(d, USER_TEMP_STEP_TICKS) * USER_TEMP_STEP_TICKS == 0
     user_duration = logic.all(d >= c.temp_min_ticks, d <= c.temp_max_ticks, whole_steps)
     controller_duration = logic.both(d >= 1, d <= c.controller_temp_max_ticks)
-    proposed = BasalState(s.basal.acc, e.kind, e.value, d, e.source)
+    proposed = _new(BasalState, (s.basal.acc, e.kind, e.value, d, e.source))
     # The rates are worked out with a percentage kept within temp_percent_max (a larger one is refused below),
     # so the percent product stays inside mul_small's domain; for an accepted temp it is the value itself.
     rated = proposed._replace(temp_value=logic.ite(absolute, e.value, logic.min(e.value, c.temp_percent_max)))

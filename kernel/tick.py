@@ -60,6 +60,10 @@ from kernel.state import BasalState, BolusState, MotorState, PumpState, Reservoi
 from kernel.units import CPPH_PER_PPH, TICKS_PER_DAY
 from kernel.windows import advance, day_room, hour_room, record
 
+# Records are built as _new(Cls, (values...)): the same tuple as Cls(values...) at a third of the cost
+# (kernel.state, "Building records"; tests/test_record_construction.py checks every call).
+_new = tuple.__new__
+
 # Enum members the step reads on every event, as module constants (kernel.logic, "Enum members").
 _DELIVERING = Mode.DELIVERING
 _LGS_SUSPENDED = Mode.LGS_SUSPENDED
@@ -74,22 +78,25 @@ def on_tick(c: PumpConfig, s: PumpState, e: Tick, logic: Logic) -> Handled:
     """Advance one minute and deliver it (see module docstring)."""
     next_day = s.time_of_day_ticks + 1
     timers, reservoir, fx = _timers(c, s, logic)
-    s = PumpState(
-        s.mode,
-        s.now_ticks + 1,
-        logic.ite(next_day >= TICKS_PER_DAY, 0, next_day),
-        s.settings,
-        advance(c, s.windows, logic),
-        s.basal,
-        s.bolus,
-        reservoir,
-        s.motor,
-        s.glucose,
-        timers,
-        s.totals,
-        s.alarms,
-        s.requests,
-        s.log,
+    s = _new(
+        PumpState,
+        (
+            s.mode,
+            s.now_ticks + 1,
+            logic.ite(next_day >= TICKS_PER_DAY, 0, next_day),
+            s.settings,
+            advance(c, s.windows, logic),
+            s.basal,
+            s.bolus,
+            reservoir,
+            s.motor,
+            s.glucose,
+            timers,
+            s.totals,
+            s.alarms,
+            s.requests,
+            s.log,
+        ),
     )
     s, fx, edges = watchdog(c, s, fx, logic)
     s, fx = _sensor_fall_back(c, s, fx, logic)
@@ -109,18 +116,21 @@ def _timers(c: PumpConfig, s: PumpState, logic: Logic) -> tuple[Timers, Reservoi
     countdown = logic.ite(manual, t.reminder_countdown_ticks - 1, t.reminder_countdown_ticks)
     remind = logic.both(manual, countdown <= 0)
     fx = notice(NO_EFFECTS, _SUSPEND_REMINDER, remind, suspended_ticks, 0, 0, logic)
-    timers = Timers(
-        suspended_ticks,
-        logic.ite(remind, c.suspend_reminder_ticks, countdown),
-        logic.max(t.lgs_lockout_ticks - 1, 0),
-        logic.min(t.idle_ticks + 1, c.auto_off_max_ticks),
-        logic.max(t.history_unknown_ticks - 1, 0),
-        logic.max(t.alarm_repeat_countdown_ticks - 1, 0),
-        t.alarm_repeats,
+    timers = _new(
+        Timers,
+        (
+            suspended_ticks,
+            logic.ite(remind, c.suspend_reminder_ticks, countdown),
+            logic.max(t.lgs_lockout_ticks - 1, 0),
+            logic.min(t.idle_ticks + 1, c.auto_off_max_ticks),
+            logic.max(t.history_unknown_ticks - 1, 0),
+            logic.max(t.alarm_repeat_countdown_ticks - 1, 0),
+            t.alarm_repeats,
+        ),
     )
     r = s.reservoir
-    reservoir = ReservoirState(
-        r.pulses, r.prime_used_pulses, logic.min(r.set_age_ticks + 1, c.set_max_age_ceiling_ticks)
+    reservoir = _new(
+        ReservoirState, (r.pulses, r.prime_used_pulses, logic.min(r.set_age_ticks + 1, c.set_max_age_ceiling_ticks))
     )
     return timers, reservoir, fx
 
@@ -195,17 +205,20 @@ def _deliver(c: PumpConfig, s: PumpState, fx: Effects, missed: bool, logic: Logi
         ext_delivered = b.ext_delivered_pulses + ext_n
         bolus_ends = logic.both(running, logic.either(bolus_cut, bolus_done))
         ext_ends = logic.both(running, logic.either(ext_cut, ext_done))
-        stepped = BolusState(
-            logic.ite(bolus_ends, 0, b.request_id),
-            logic.ite(bolus_ends, 0, bolus_left),
-            logic.ite(bolus_ends, 0, bolus_delivered),
-            logic.ite(ext_ends, 0, b.ext_request_id),
-            logic.ite(ext_ends, 0, ext_left),
-            logic.ite(ext_ends, 0, ext_delivered),
-            b.ext_quotient_pulses,
-            b.ext_remainder_pulses,
-            b.ext_duration_ticks,
-            logic.ite(ext_ends, 0, logic.ite(ext_extra, ext_units - b.ext_duration_ticks, ext_units)),
+        stepped = _new(
+            BolusState,
+            (
+                logic.ite(bolus_ends, 0, b.request_id),
+                logic.ite(bolus_ends, 0, bolus_left),
+                logic.ite(bolus_ends, 0, bolus_delivered),
+                logic.ite(ext_ends, 0, b.ext_request_id),
+                logic.ite(ext_ends, 0, ext_left),
+                logic.ite(ext_ends, 0, ext_delivered),
+                b.ext_quotient_pulses,
+                b.ext_remainder_pulses,
+                b.ext_duration_ticks,
+                logic.ite(ext_ends, 0, logic.ite(ext_extra, ext_units - b.ext_duration_ticks, ext_units)),
+            ),
         )
         bolus = logic.pick(running, stepped, b)
 
@@ -215,30 +228,36 @@ def _deliver(c: PumpConfig, s: PumpState, fx: Effects, missed: bool, logic: Logi
     t = s.totals
     r = s.reservoir
     ba = s.basal
-    delivered = PumpState(
-        s.mode,
-        s.now_ticks,
-        s.time_of_day_ticks,
-        st,
-        record(s.windows, pulses),
-        BasalState(acc, ba.temp_kind, ba.temp_value, ba.temp_remaining_ticks, ba.temp_source),
-        bolus,
-        draw(r, pulses),
-        MotorState(seq, pulses, 0, m.uncertain, m.undisplaced_pulses, m.high_pressure_samples),
-        s.glucose,
-        s.timers,
-        Totals(
-            t.basal_pulses + basal_n,
-            t.bolus_pulses + bolus_pulses,
-            t.prime_pulses,
-            t.confirmed_pulses,
-            t.withheld_pulses + withheld,
-            t.basal_programmed_units + rate_cpph,
-            t.excess_pulses,
+    delivered = _new(
+        PumpState,
+        (
+            s.mode,
+            s.now_ticks,
+            s.time_of_day_ticks,
+            st,
+            record(s.windows, pulses),
+            _new(BasalState, (acc, ba.temp_kind, ba.temp_value, ba.temp_remaining_ticks, ba.temp_source)),
+            bolus,
+            draw(r, pulses),
+            _new(MotorState, (seq, pulses, 0, m.uncertain, m.undisplaced_pulses, m.high_pressure_samples)),
+            s.glucose,
+            s.timers,
+            _new(
+                Totals,
+                (
+                    t.basal_pulses + basal_n,
+                    t.bolus_pulses + bolus_pulses,
+                    t.prime_pulses,
+                    t.confirmed_pulses,
+                    t.withheld_pulses + withheld,
+                    t.basal_programmed_units + rate_cpph,
+                    t.excess_pulses,
+                ),
+            ),
+            s.alarms,
+            s.requests,
+            s.log,
         ),
-        s.alarms,
-        s.requests,
-        s.log,
     )
     # Why delivery was cut, read only when something was withheld or cut short (LIM-3, RES-1).
     limited = logic.any(withheld > 0, bolus_cut, ext_cut)
@@ -259,20 +278,23 @@ def _deliver(c: PumpConfig, s: PumpState, fx: Effects, missed: bool, logic: Logi
     if logic.either(bolus_ends, ext_ends) is not False:
         told = notice(told, NoticeKind.BOLUS_ENDED, bolus_ends, bolus_delivered, bolus_left, bolus_cause, logic)
         told = notice(told, NoticeKind.EXTENDED_ENDED, ext_ends, ext_delivered, ext_left, ext_cause, logic)
-    told = Effects(
-        told.reason,
-        told.detail,
-        told.replayed,
-        pulses,
-        logic.ite(pulses > 0, seq, 0),
-        _THERAPY,
-        basal_n,
-        bolus_pulses,
-        limit_hit,
-        told.announce,
-        told.alarm_repeat,
-        told.notices,
-        told.noticed,
+    told = _new(
+        Effects,
+        (
+            told.reason,
+            told.detail,
+            told.replayed,
+            pulses,
+            logic.ite(pulses > 0, seq, 0),
+            _THERAPY,
+            basal_n,
+            bolus_pulses,
+            limit_hit,
+            told.announce,
+            told.alarm_repeat,
+            told.notices,
+            told.noticed,
+        ),
     )
     return logic.pick(gate, delivered, s), logic.pick(gate, told, fx)
 
@@ -285,11 +307,14 @@ def _count_down_temp(s: PumpState, fx: Effects, logic: Logic) -> tuple[PumpState
     left = logic.ite(running, b.temp_remaining_ticks - 1, b.temp_remaining_ticks)
     expires = logic.both(running, left == 0)
     fx = notice(fx, NoticeKind.TEMP_BASAL_ENDED, expires, StopCause.EXPIRED, 0, 0, logic)
-    basal = BasalState(
-        b.acc,
-        logic.ite(expires, TempKind.NONE, b.temp_kind),
-        logic.ite(expires, 0, b.temp_value),
-        left,
-        b.temp_source,
+    basal = _new(
+        BasalState,
+        (
+            b.acc,
+            logic.ite(expires, TempKind.NONE, b.temp_kind),
+            logic.ite(expires, 0, b.temp_value),
+            left,
+            b.temp_source,
+        ),
     )
     return s._replace(basal=basal), fx

@@ -42,6 +42,10 @@ from kernel.settings import TherapySettings
 from kernel.state import Windows
 from kernel.units import IOB_BUCKET_TICKS
 
+# Records are built as _new(Cls, (values...)): the same tuple as Cls(values...) at a third of the cost
+# (kernel.state, "Building records"; tests/test_record_construction.py checks every call).
+_new = tuple.__new__
+
 
 def advance(c: PumpConfig, w: Windows, logic: Logic) -> Windows:
     """Every ring one tick later (LIM-1, LIM-2, LIM-4): the phase advances; a ring shifts when it wraps.
@@ -53,23 +57,26 @@ def advance(c: PumpConfig, w: Windows, logic: Logic) -> Windows:
     day_wraps = w.day_phase_ticks + 1 >= c.day_bucket_ticks
     iob_wraps = w.iob_phase_ticks + 1 >= IOB_BUCKET_TICKS
     if logic.any(hour_wraps, day_wraps, iob_wraps) is False:
-        return Windows(
-            w.hour_now_pulses,
-            w.hour_past_pulses,
-            w.hour_total_pulses,
-            w.hour_phase_ticks + 1,
-            w.day_now_pulses,
-            w.day_past_pulses,
-            w.day_total_pulses,
-            w.day_phase_ticks + 1,
-            w.iob_now_pulses,
-            w.iob_past_pulses,
-            w.iob_phase_ticks + 1,
+        return _new(
+            Windows,
+            (
+                w.hour_now_pulses,
+                w.hour_past_pulses,
+                w.hour_total_pulses,
+                w.hour_phase_ticks + 1,
+                w.day_now_pulses,
+                w.day_past_pulses,
+                w.day_total_pulses,
+                w.day_phase_ticks + 1,
+                w.iob_now_pulses,
+                w.iob_past_pulses,
+                w.iob_phase_ticks + 1,
+            ),
         )
     hour = _shift(w.hour_now_pulses, w.hour_past_pulses, w.hour_total_pulses, w.hour_phase_ticks, hour_wraps, logic)
     day = _shift(w.day_now_pulses, w.day_past_pulses, w.day_total_pulses, w.day_phase_ticks, day_wraps, logic)
     iob = _shift(w.iob_now_pulses, w.iob_past_pulses, 0, w.iob_phase_ticks, iob_wraps, logic)
-    return Windows(hour[0], hour[1], hour[2], hour[3], day[0], day[1], day[2], day[3], iob[0], iob[1], iob[3])
+    return _new(Windows, (hour[0], hour[1], hour[2], hour[3], day[0], day[1], day[2], day[3], iob[0], iob[1], iob[3]))
 
 
 def _shift(
@@ -107,34 +114,40 @@ def record_excess(st: TherapySettings, w: Windows, excess_pulses: int, logic: Lo
         return w
     to_hour = logic.min(excess_pulses, logic.max(hour_room(st, w), 0))
     to_day = logic.min(excess_pulses, logic.max(day_room(st, w), 0))
-    counted = Windows(
-        w.hour_now_pulses + to_hour,
-        w.hour_past_pulses,
-        w.hour_total_pulses + to_hour,
-        w.hour_phase_ticks,
-        w.day_now_pulses + to_day,
-        w.day_past_pulses,
-        w.day_total_pulses + to_day,
-        w.day_phase_ticks,
-        w.iob_now_pulses + excess_pulses,
-        w.iob_past_pulses,
-        w.iob_phase_ticks,
+    counted = _new(
+        Windows,
+        (
+            w.hour_now_pulses + to_hour,
+            w.hour_past_pulses,
+            w.hour_total_pulses + to_hour,
+            w.hour_phase_ticks,
+            w.day_now_pulses + to_day,
+            w.day_past_pulses,
+            w.day_total_pulses + to_day,
+            w.day_phase_ticks,
+            w.iob_now_pulses + excess_pulses,
+            w.iob_past_pulses,
+            w.iob_phase_ticks,
+        ),
     )
     return logic.pick(some, counted, w)
 
 
 def record(w: Windows, pulses: int) -> Windows:
     """``w`` with ``pulses`` of therapy counted in the current bucket of every ring."""
-    return Windows(
-        w.hour_now_pulses + pulses,
-        w.hour_past_pulses,
-        w.hour_total_pulses + pulses,
-        w.hour_phase_ticks,
-        w.day_now_pulses + pulses,
-        w.day_past_pulses,
-        w.day_total_pulses + pulses,
-        w.day_phase_ticks,
-        w.iob_now_pulses + pulses,
-        w.iob_past_pulses,
-        w.iob_phase_ticks,
+    return _new(
+        Windows,
+        (
+            w.hour_now_pulses + pulses,
+            w.hour_past_pulses,
+            w.hour_total_pulses + pulses,
+            w.hour_phase_ticks,
+            w.day_now_pulses + pulses,
+            w.day_past_pulses,
+            w.day_total_pulses + pulses,
+            w.day_phase_ticks,
+            w.iob_now_pulses + pulses,
+            w.iob_past_pulses,
+            w.iob_phase_ticks,
+        ),
     )

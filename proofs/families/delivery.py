@@ -312,7 +312,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         FAMILY,
         "The sequence number is not incremented in the state after a delivery: the next Deliver repeats it.",
         ("DLV-1",),
-        (("kernel.tick", "MotorState", defects.seq_kept),),
+        (("kernel.tick", "_new", defects.seq_kept),),
         ("GHOST-CONS/ledger/Tick",),
     ),
     Weakening(

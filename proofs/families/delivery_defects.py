@@ -20,6 +20,7 @@ import z3
 from kernel import events as ev
 from kernel.alarms import AlarmKind
 from kernel.modes import Condition, Mode
+from kernel.state import MotorState
 
 
 def drop_edge(condition: Condition) -> Any:
@@ -39,12 +40,18 @@ def drop_edge(condition: Condition) -> Any:
 
 
 def seq_kept(original: Any) -> Any:
-    """``kernel.tick.MotorState`` that stores the old sequence number after a delivery (the next repeats it)."""
+    """``kernel.tick._new`` that, building a ``MotorState``, stores the old sequence number after a delivery.
 
-    def planted(seq: Any, pending: Any, *rest: Any) -> Any:
-        if isinstance(pending, int):
-            return original(seq - (1 if pending > 0 else 0), pending, *rest)
-        return original(z3.If(pending > 0, seq - 1, seq), pending, *rest)
+    ``kernel.tick`` builds its records as ``_new(Cls, values)`` (``kernel.state``, "Building records"),
+    so the defect is planted there: every other record it builds is untouched.
+    """
+
+    def planted(cls: Any, values: Any) -> Any:
+        if cls is MotorState:
+            seq, pending, *rest = values
+            kept = seq - (1 if pending > 0 else 0) if isinstance(pending, int) else z3.If(pending > 0, seq - 1, seq)
+            values = (kept, pending, *rest)
+        return original(cls, values)
 
     return planted
 
