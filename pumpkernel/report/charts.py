@@ -100,7 +100,8 @@ def mutation_layers(layers: dict[str, Any]) -> str:
     """Kill rate per verification layer (killed / run) with its 95 % interval.
 
     Each bar is labelled with its counts, and a layer whose sample did not run completely says
-    INCOMPLETE under its name (EVD-1: a sample says it is a sample, a partial run says so).
+    INCOMPLETE under its name (EVD-1: a sample says it is a sample, a partial run says so); figures
+    measured on another kernel than this one say STALE in the title.
     """
     names = [name for name in layers.get("layers", []) if name in layers.get("totals", {})]
     samples = layers.get("sample", {})
@@ -124,5 +125,8 @@ def mutation_layers(layers: dict[str, Any]) -> str:
     axes.set_ylim(0, 110)
     axes.set_ylabel("mutants killed (% of those run)")
     drawn = f"a sample of {planned:,} of {generated:,} mutants" if planned and generated else "a sample of mutants"
-    axes.set_title(f"Mutation kill rate per verification layer (95 % interval)\non {drawn}", fontsize=9)
+    title = f"Mutation kill rate per verification layer (95 % interval)\non {drawn}"
+    if layers.get("stale"):
+        title += "\nSTALE: measured on another kernel"
+    axes.set_title(title, fontsize=9)
     return _svg(figure, "chart-mutation-layers")

@@ -184,3 +184,5 @@ def test_the_layer_chart_gives_counts_and_marks_an_incomplete_layer() -> None:
     assert "162 / 267" in svg and "298 / 320" in svg
     assert svg.count("INCOMPLETE") == 1, "only the partial layer"
     assert "a sample of 320 of 7,566 mutants" in svg
+    assert "STALE" not in svg
+    assert "STALE: measured on another kernel" in charts.mutation_layers({**layers, "stale": True})
