@@ -170,8 +170,10 @@ def _parts(goal: Any) -> list[Any]:
     return [fast_and(parts[i : i + CHUNK]) for i in range(0, len(parts), CHUNK)]
 
 
-CHUNK = 8
-"""Conjuncts of a split goal proved together on the union of their slices (fewer, still small, queries)."""
+CHUNK = 256
+"""Conjuncts of a split goal proved together on the union of their slices.  Measured on the 18 ``CONS/<Event>``
+obligations (about 2,800 invariant conjuncts each), one process: 93 s in chunks of 8, 38 s of 32, 23 s of 128
+or 512, 47 s unsplit.  A chunk whose slice fails is retried conjunct by conjunct, each on its own slice."""
 
 
 def _check(query: Query, budget_s: float) -> tuple[Any, z3.Solver | None, list[str], str]:

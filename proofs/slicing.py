@@ -80,31 +80,36 @@ def conjuncts(formula: Any) -> list[Any]:
 _ALIVE: list[Any] = []
 """Terms whose ids are in the memo (see ``_constants``)."""
 
+_PARTS: dict[tuple[int, bool], tuple[tuple[Any, frozenset[str]], ...]] = {}
+"""A hypothesis's conjuncts with their constants, by the hypothesis's AST id and whether definitions are kept."""
+
 _MEMO: dict[int, frozenset[str]] = {}
 """Constants of every term seen, by AST id (terms of one step are shared by all its obligations)."""
 
 
 class Slicer:
-    """The hypotheses of a query as labelled conjuncts, indexed by the constants they mention."""
+    """The hypotheses of a query as labelled conjuncts, indexed by the constants they mention.
+
+    The obligations about one event class's step share most of their hypotheses (the same Z3 terms, built
+    once by ``proofs.context.Context``), so each hypothesis is split into conjuncts, and their constants found,
+    once (``_parts_of``); a slicer only indexes them.
+    """
 
     def __init__(self, tracked: list[tuple[str, Any]], plain: list[Any]) -> None:
         self.memo = _MEMO
         self.parts: list[tuple[str, Any, frozenset[str]]] = []
         self.by_constant: dict[str, list[int]] = defaultdict(list)
         for label, formula in tracked:
-            for part in conjuncts(formula):
-                self._add(label, part)
+            self._add(label, _parts_of(formula, definitions=True))
         for formula in plain:
-            for part in conjuncts(formula):
-                if not _is_definition(part):
-                    self._add("plain", part)
+            self._add("plain", _parts_of(formula, definitions=False))
 
-    def _add(self, label: str, part: Any) -> None:
-        index = len(self.parts)
-        names = _constants(part, self.memo)
-        self.parts.append((label, part, names))
-        for name in names:
-            self.by_constant[name].append(index)
+    def _add(self, label: str, parts: tuple[tuple[Any, frozenset[str]], ...]) -> None:
+        for part, names in parts:
+            index = len(self.parts)
+            self.parts.append((label, part, names))
+            for name in names:
+                self.by_constant[name].append(index)
 
     def slice(self, goal: Any, rounds: int = 2) -> list[tuple[str, Any]]:
         """The conjuncts within ``rounds`` shared-constant steps of the goal."""
@@ -119,6 +124,19 @@ class Slicer:
             frontier = set().union(*(self.parts[index][2] for index in new)) - seen
             seen |= frontier
         return [(self.parts[index][0], self.parts[index][1]) for index in sorted(chosen)]
+
+
+def _parts_of(formula: Any, *, definitions: bool) -> tuple[tuple[Any, frozenset[str]], ...]:
+    """The conjuncts of one hypothesis with their constants; without definitions of named pick conditions
+    unless ``definitions`` (memoised by AST id; the formula is kept alive, so its id stays its own)."""
+    key = (formula.get_id(), definitions)
+    found = _PARTS.get(key)
+    if found is None:
+        _ALIVE.append(formula)
+        found = _PARTS[key] = tuple(
+            (part, _constants(part, _MEMO)) for part in conjuncts(formula) if definitions or not _is_definition(part)
+        )
+    return found
 
 
 def _is_definition(part: Any) -> bool:
