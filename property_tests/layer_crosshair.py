@@ -49,7 +49,10 @@ code, not on timing, for these contracts, which confirm well within their
 timeouts), and a unit's verdict alone equals its verdict within the gate's
 file run (checked on the unmutated kernel by step 1; the gate's file
 wall-clock limit is reached only by a run that never ends, as each condition
-is bounded by its own timeout).
+is bounded by its own timeout).  Since the gate itself runs each contract
+function alone (``proofs.crosshair_gate``), this last assumption is the
+gate's own way of running; ``METHOD`` keeps its wording, which describes the
+sampled runs on record, made when the gate ran whole files.
 """
 
 from __future__ import annotations

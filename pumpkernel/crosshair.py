@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         )
     console.print(table)
     for name, seconds in (result.seconds_per_file or {}).items():
-        console.print(f"  {name}: {seconds} s")
+        console.print(f"  {name}: {seconds} s (its contract functions' CrossHair runs, one process each, summed)")
     for failed, verdict in result.unconfirmed:
         console.print(f"[bold red]{verdict}[/] {failed.function if failed else '?'}")
     console.print("Not exhausted by CrossHair (not part of the gate), covered instead by:")
