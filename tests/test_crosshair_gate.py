@@ -121,3 +121,24 @@ def test_gate_fails_when_the_run_is_cut_off(tmp_path: pathlib.Path) -> None:
     assert result.timed_out
     assert not result.passed
     assert {c.function for c in result.missing} == {"off_by_one", "unexhausted"}
+
+
+def test_each_contract_function_is_its_own_run_and_every_condition_is_in_one() -> None:
+    """The gate runs one CrossHair process per contract function (``FILE:LINE`` of its ``def``): every ``post:``
+    line of the targets files lies in exactly one run's function."""
+    import ast
+
+    from proofs.crosshair_gate import ALL_TARGETS, contract_targets, postconditions
+
+    for path in ALL_TARGETS:
+        targets = contract_targets(path)
+        starts = sorted(int(t.rsplit(":", 1)[1]) for t in targets)
+        functions = {
+            node.lineno: (node.lineno, node.end_lineno or node.lineno)
+            for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.FunctionDef)
+        }
+        assert all(t.startswith(f"{path}:") for t in targets)
+        for condition in postconditions(path):
+            holding = [s for s in starts if functions[s][0] <= condition.line <= functions[s][1]]
+            assert len(holding) == 1, condition

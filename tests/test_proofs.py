@@ -97,3 +97,39 @@ def test_a_failed_induction_opens_everything() -> None:
     suite = SuiteResult([bad, _row("A", "LIM-1")], [], {}, 0.0, 1)
     rows = {row["id"]: row for row in to_json(ProofReport(suite))["requirements"]}
     assert rows["LIM-1"]["status"] == "open"
+
+
+def test_a_chunked_goal_is_proved_only_if_every_conjunct_is() -> None:
+    """Goals are proved in chunks of ``CHUNK`` conjuncts on the union of their slices: one false conjunct among
+    many still fails the obligation, and the chunks cover every conjunct exactly once."""
+    import z3
+
+    from proofs.framework import CHUNK, Query, _check, _parts
+    from proofs.slicing import SPLIT_ABOVE, conjuncts
+
+    xs = [z3.Int(f"chunk_x{i}") for i in range(CHUNK + SPLIT_ABOVE + 3)]
+    hyps = [("H", z3.And(*(x >= 0 for x in xs)))]
+    true_goal = z3.And(*(x >= -1 for x in xs))
+    parts = _parts(true_goal)
+    assert len(parts) == 2
+    assert [c.get_id() for p in parts for c in conjuncts(p)] == [c.get_id() for c in conjuncts(true_goal)]
+    assert _check(Query(hyps, [], true_goal), 5.0)[0] == z3.unsat
+    one_false = z3.And(*(x >= (1 if i == CHUNK + 1 else -1) for i, x in enumerate(xs)))
+    assert _check(Query(hyps, [], one_false), 5.0)[0] == z3.sat
+
+
+def test_hypotheses_are_split_once_and_definitions_stay_out_of_plain_slices() -> None:
+    """The slicer's per-hypothesis cache returns the same split for the same term, keeps tracked hypotheses
+    whole, and leaves the definitions of named pick conditions out of the plain ones (``proofs.slicing``)."""
+    import z3
+
+    from proofs.slicing import Slicer, _parts_of
+
+    a, b = z3.Ints("split_a split_b")
+    pick = z3.Bool("pick!split_test")
+    plain = z3.And(pick == (a > 0), b > a)
+    assert _parts_of(plain, definitions=False) is _parts_of(plain, definitions=False)
+    assert [str(p) for p, _ in _parts_of(plain, definitions=False)] == ["split_b > split_a"]
+    assert len(_parts_of(plain, definitions=True)) == 2
+    slicer = Slicer([("T", z3.And(a >= 0, b >= 0))], [plain])
+    assert sorted(label for label, _ in slicer.slice(b > 5)) == ["T", "T", "plain"]
