@@ -99,8 +99,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"invariants no proof used: {', '.join(data['unused_invariants'])}")
     console.print(
         f"time: {data['seconds']:.1f} s wall on {data['processes']} processes; summed over them, obligations "
-        f"{sum(r['seconds'] for r in data['obligations']):.1f} s (their queries; building the shared symbolic steps not "
-        f"counted), planted defects {sum(w['seconds'] for w in data['weakenings']):.1f} s (building included)"
+        f"{sum(r['seconds'] for r in data['obligations']):.1f} s (their queries; building the shared symbolic "
+        f"steps not counted), planted defects {sum(w['seconds'] for w in data['weakenings']):.1f} s (building "
+        "included)"
     )
     console.print("slowest: " + ", ".join(f"{r['id']} {r['seconds']:.2f}s" for r in data["slowest"]))
     for row in data["obligations"]:
