@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt constraints-sim.txt constraints-dist.txt constraints-evidence.txt constraints-docs.txt | cksum | cut -d' ' -f1)
 
-.PHONY: system-deps verify test lint typecheck pytest prove prove-all crosshair deep hostile mutation mutation-layers bench \
+.PHONY: system-deps verify test lint typecheck pytest prove prove-all crosshair deep hostile mutation record-field-mutants mutation-layers bench \
 	day simulate simulate-week micropython api-docs clean
 
 $(STAMP): pyproject.toml constraints.txt constraints-sim.txt constraints-dist.txt constraints-evidence.txt constraints-docs.txt
@@ -66,6 +66,10 @@ hostile: $(STAMP)
 # Every mutant of kernel/ from a clean mutants/ (docs/mutation.md); writes property_tests/mutation_report.json.
 mutation: $(STAMP)
 	$(BIN)/python -m property_tests.mutation
+
+# The per-field None mutants of the records built with _new, which mutmut does not generate (docs/mutation.md).
+record-field-mutants: $(STAMP)
+	$(BIN)/python -m tools.record_field_mutants --json out/record-field-mutants.json
 
 # Kill rate per layer (Z3, CrossHair, property tests, unit tests) on a seeded stratified sample; resumable.
 # Options go in LAYERS_ARGS, e.g. make mutation-layers LAYERS_ARGS="--budget-min 60 --stats mutants/mutmut-stats.json".

@@ -59,3 +59,33 @@ def test_each_new_record_gets_one_value_per_field(module: str, line: int, cls: s
 def test_new_is_tuple_new_wherever_it_is_used() -> None:
     for module in sorted({module for module, _line, _cls, _values in CALLS}):
         assert importlib.import_module(f"kernel.{module}")._new is tuple.__new__, module
+
+
+def test_the_per_field_none_mutants_replace_one_value_each(tmp_path: pathlib.Path) -> None:
+    """``tools.record_field_mutants`` makes one mutant per value of each ``_new`` display, that value (and only it)
+    replaced by ``None``; other calls are left alone."""
+    from tools.record_field_mutants import field_mutants
+
+    (tmp_path / "kernel").mkdir()
+    source = 'x = _new(Rec, (a + 1, "é", f(b, c)))\ny = Rec(a, b)\nz = _new(Rec, rest)\n'
+    (tmp_path / "kernel" / "m.py").write_text(source, "utf-8")
+    found = field_mutants(tmp_path)
+    assert [(m.file, m.line, m.record, m.field, m.replaced) for m, _ in found] == [
+        ("kernel/m.py", 1, "Rec", 0, "a + 1"),
+        ("kernel/m.py", 1, "Rec", 1, '"é"'),
+        ("kernel/m.py", 1, "Rec", 2, "f(b, c)"),
+    ]
+    assert [mutated.splitlines()[0] for _, mutated in found] == [
+        'x = _new(Rec, (None, "é", f(b, c)))',
+        "x = _new(Rec, (a + 1, None, f(b, c)))",
+        'x = _new(Rec, (a + 1, "é", None))',
+    ]
+    assert all(mutated.splitlines()[1:] == source.splitlines()[1:] for _, mutated in found)
+
+
+def test_every_value_of_every_new_display_has_its_none_mutant() -> None:
+    """The kernel's own displays: as many per-field mutants as values in all of them (233 on kernel 98ee5e33)."""
+    from tools.record_field_mutants import field_mutants
+
+    values = sum(len(v.elts) for _, _, _, v in _new_calls() if isinstance(v, ast.Tuple))
+    assert len(field_mutants()) == values > 0
