@@ -12,15 +12,20 @@ unasked (docs/mutation.md).  This tool asks it again, outside mutmut:
 1. every ``_new(Cls, (e0, e1, ...))`` call in ``kernel/*.py`` gives one mutant
    per element, that element replaced by ``None`` (the source text of the
    element, located by its AST position, and nothing else);
-2. each mutant is written into a scratch copy of the project (one copy per
-   worker; ``kernel`` is imported from the copy, which is checked) and the
-   same tests mutmut runs are run there: ``pytest_add_cli_args_test_selection``
-   of ``[tool.mutmut]``, the ``quick`` Hypothesis profile, ``-x``; the copy is
-   restored after each mutant;
-3. the unmutated copy must pass that selection first (otherwise every mutant
-   would look killed, and the run stops);
-4. a mutant is *killed* when pytest exits non-zero (a failing test, or an
-   error while collecting, as mutmut counts it), *survived* when it exits 0.
+2. each mutant is written into a scratch copy of the project and the same
+   tests mutmut runs are run there, exactly as ``property_tests.mutation_builder``
+   scores the builder's mutants as source (its ``run_tests``: ``pytest -x``,
+   the ``quick`` Hypothesis profile, ``kernel`` imported from the copy; the
+   copies are ``property_tests.mutation_layer_run.make_tree``'s, one per
+   worker, restored after each mutant), on the selection
+   ``pytest_add_cli_args_test_selection`` of ``[tool.mutmut]``;
+3. the unmutated copies must pass that selection first (otherwise every
+   mutant would look killed, and the run stops); the slower clean run sets the
+   per-mutant limit as for the builder (``TIMEOUT_FACTOR``, ``TIMEOUT_FLOOR_S``);
+4. the verdict is the builder's (``mutation_builder.verdict``): exit 1, 2 or 3
+   (a test failed, collection failed, internal error) *killed*, 0 *survived*,
+   over the limit *timeout*, anything else *error*; only *killed* counts as
+   killed.
 
 A survivor is a field whose loss no selected test notices: a gap or an
 equivalent mutant, to be classified as docs/mutation.md does.  Units: seconds.
@@ -33,12 +38,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import pathlib
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 import tomllib
 from collections.abc import Sequence
@@ -47,8 +47,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-COPY_IGNORED: tuple[str, ...] = (".venv", "mutants", ".mutation-layers", "build", "out", "evidence", ".git")
-COPY_IGNORED += ("node_modules", "__pycache__")
 
 
 @dataclass(frozen=True)
@@ -107,69 +105,54 @@ def selection(root: pathlib.Path = ROOT) -> list[str]:
     return list(config["tool"]["mutmut"]["pytest_add_cli_args_test_selection"])
 
 
-def run_selection(tree: pathlib.Path, tests: Sequence[str]) -> tuple[int, float, str]:
-    """(pytest's exit code, seconds, the first FAILED/ERROR line) of the selection in ``tree``."""
-    env = dict(os.environ, HYPOTHESIS_PROFILE="quick", PUMPKERNEL_CONFORMANCE_EVERY="1000000000")
-    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", "-x", "-q", *tests]
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=False, timeout=900)
-    first = next((line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))), "")
-    return done.returncode, time.perf_counter() - started, first[:160]
-
-
-def _copy(root: pathlib.Path, into: pathlib.Path) -> pathlib.Path:
-    shutil.copytree(root, into, ignore=shutil.ignore_patterns(*COPY_IGNORED))
-    imported = subprocess.run(
-        [sys.executable, "-c", "import kernel; print(kernel.__file__)"],
-        cwd=into,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if pathlib.Path(imported).resolve().parent != (into / "kernel").resolve():
-        raise SystemExit(f"the copy's kernel is not the one imported ({imported}): the results would mean nothing")
-    return into
+FIRST_TREE = 80
+"""Scratch trees ``.mutation-layers/tree-80`` and up (the builder's start at 90, the layer runs' at 0)."""
 
 
 def run(jobs: int = 2, root: pathlib.Path = ROOT) -> dict[str, Any]:
     """Every per-field mutant against mutmut's selection (see module docstring); the report as data."""
+    from property_tests.mutation_builder import TIMEOUT_FACTOR, TIMEOUT_FLOOR_S, run_tests, verdict
+    from property_tests.mutation_layer_run import make_tree
+
     mutants = field_mutants(root)
     tests = selection(root)
     started = time.perf_counter()
+    trees = [make_tree(FIRST_TREE + k) for k in range(max(1, jobs))]
+    with ThreadPoolExecutor(len(trees)) as pool:
+        clean = list(pool.map(lambda tree: run_tests(tree, tests, None), trees))
+    if any(run["exit_code"] != 0 for run in clean):
+        raise SystemExit(
+            f"the unmutated kernel fails the selection ({[run['by'] for run in clean]}): nothing to measure"
+        )
+    clean_s = max(run["seconds"] for run in clean)
+    timeout_s = round(max(TIMEOUT_FACTOR * clean_s, TIMEOUT_FLOOR_S), 1)
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="field-mutants-") as scratch:
-        trees = [_copy(root, pathlib.Path(scratch) / f"tree{k}") for k in range(max(1, jobs))]
-        code, seconds, first = run_selection(trees[0], tests)
-        if code != 0:
-            raise SystemExit(f"the unmutated kernel fails the selection (exit {code}: {first}): nothing to measure")
-        baseline_s = seconds
 
-        def work(k: int) -> None:
-            tree = trees[k]
-            for mutant, mutated in mutants[k :: len(trees)]:
-                target = tree / mutant.file
-                original = target.read_text()
-                target.write_text(mutated)
-                try:
-                    code, seconds, first = run_selection(tree, tests)
-                finally:
-                    target.write_text(original)
-                rows.append(
-                    {**asdict(mutant), "killed": code != 0, "exit": code, "seconds": round(seconds, 2), "by": first}
-                )
+    def work(k: int) -> None:
+        tree = trees[k]
+        for mutant, mutated in mutants[k :: len(trees)]:
+            target = tree / mutant.file
+            original = target.read_text("utf-8")
+            target.write_text(mutated, "utf-8")
+            try:
+                run = run_tests(tree, tests, timeout_s)
+            finally:
+                target.write_text(original, "utf-8")
+            rows.append({**asdict(mutant), "status": verdict(run["exit_code"]), **run})
 
-        with ThreadPoolExecutor(len(trees)) as pool:
-            list(pool.map(work, range(len(trees))))
+    with ThreadPoolExecutor(len(trees)) as pool:
+        list(pool.map(work, range(len(trees))))
     rows.sort(key=lambda r: (r["file"], r["line"], r["field"]))
+    counts = {status: sum(r["status"] == status for r in rows) for status in ("killed", "survived", "timeout", "error")}
     return {
-        "format": "pumpkernel-record-field-mutants/1",
+        "format": "pumpkernel-record-field-mutants/2",
         "mutants": len(rows),
-        "killed": sum(r["killed"] for r in rows),
-        "survived": sum(not r["killed"] for r in rows),
-        "killed_by_collection_error": sum(r["by"].startswith("ERROR") for r in rows),
-        "baseline_seconds": round(baseline_s, 2),
+        **counts,
+        "killed_by_collection_error": sum(r["status"] == "killed" and r["by"].startswith("ERROR") for r in rows),
+        "clean_seconds": clean_s,
+        "timeout_s": timeout_s,
         "seconds": round(time.perf_counter() - started, 1),
-        "jobs": max(1, jobs),
+        "jobs": len(trees),
         "rows": rows,
     }
 
@@ -181,18 +164,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = run(args.jobs)
     for row in report["rows"]:
-        if not row["killed"]:
-            print(f"SURVIVED {row['file']}:{row['line']} {row['record']} field {row['field']}: {row['replaced']}")
+        if row["status"] != "killed":
+            where = f"{row['file']}:{row['line']} {row['record']} field {row['field']}"
+            print(f"{row['status'].upper()} {where}: {row['replaced']}")
     print(
         f"{report['mutants']} per-field None mutants of the kernel's records: {report['killed']} killed "
-        f"({report['killed_by_collection_error']} of them by an error while collecting), "
-        f"{report['survived']} survived; "
-        f"{report['seconds']} s on {report['jobs']} copies (the unmutated selection: {report['baseline_seconds']} s)"
+        f"({report['killed_by_collection_error']} of them by an error while collecting), {report['survived']} "
+        f"survived, {report['timeout']} timed out, {report['error']} errors; {report['seconds']} s on "
+        f"{report['jobs']} copies (the unmutated selection: {report['clean_seconds']} s)"
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1) + "\n")
-    return 1 if report["survived"] else 0
+    return 0 if report["killed"] == report["mutants"] else 1
 
 
 if __name__ == "__main__":
