@@ -158,7 +158,8 @@ def run_gate(
             return wall_limit_s
         return 2 * timeout_per_condition * max(1, len(per_file[p])) + 60
 
-    targets = [(p, target) for p in paths for target in contract_targets(p)]
+    # A file without contracts is run whole: CrossHair reports what it finds, and the gate judges it.
+    targets = [(p, t) for p in paths for t in (list(contract_targets(p, per_file[p]).values()) or [str(p)])]
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         runs = list(pool.map(lambda unit: _run_one(unit[1], timeout_per_condition, limit(unit[0])), targets))
     verdicts: dict[tuple[str, int], str] = {}
@@ -180,12 +181,13 @@ def run_gate(
     )
 
 
-def contract_targets(path: pathlib.Path) -> list[str]:
-    """``FILE:LINE`` of every contract function of a targets file (a top-level function with a ``post:``), in
-    file order; the whole file if it has none (CrossHair then reports what it finds, and the gate judges it)."""
+def contract_targets(path: pathlib.Path, conditions: list[Condition] | None = None) -> dict[str, str]:
+    """Each contract function of a targets file (a top-level function with a ``post:``; ``conditions`` are the
+    file's ``postconditions`` if already read) -> its CrossHair target ``FILE:LINE`` (its ``def``), in file
+    order.  The gate runs each alone; so does the CrossHair mutation layer (``property_tests.layer_crosshair``)."""
     lines = {node.name: node.lineno for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)}
-    functions = dict.fromkeys(c.function for c in postconditions(path))
-    return [f"{path}:{lines[name]}" for name in functions] or [str(path)]
+    found = postconditions(path) if conditions is None else conditions
+    return {c.function: f"{path}:{lines[c.function]}" for c in found}
 
 
 def _text(data: bytes | str | None) -> str:

@@ -58,7 +58,6 @@ sampled runs on record, made when the gate ran whole files.
 from __future__ import annotations
 
 import argparse
-import ast
 import inspect
 import json
 import subprocess
@@ -69,7 +68,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from proofs.crosshair_gate import ALL_TARGETS, CONFIRMED, LINE, _run_one, postconditions, run_gate
+from proofs.crosshair_gate import ALL_TARGETS, CONFIRMED, LINE, _run_one, contract_targets, postconditions, run_gate
 from property_tests import mutmut_names
 from property_tests.mutation import kernel_sha256
 from property_tests.mutmut_names import kernel_module, mutated_function, mutmut_name
@@ -120,15 +119,14 @@ def units(paths: tuple[Path, ...] = ALL_TARGETS) -> dict[str, dict[str, Any]]:
     """Every contract function of the gate's files: its file, its ``FILE:LINE`` target, its conditions' lines."""
     found: dict[str, dict[str, Any]] = {}
     for path in paths:
-        lines = {
-            node.name: node.lineno for node in ast.parse(path.read_text()).body if isinstance(node, ast.FunctionDef)
-        }
-        for condition in postconditions(path):
+        conditions = postconditions(path)
+        targets = contract_targets(path, conditions)
+        for condition in conditions:
             if condition.function in found and found[condition.function]["file"] != path.name:
                 raise ValueError(f"contract {condition.function} is in two files")
             unit = found.setdefault(
                 condition.function,
-                {"file": path.name, "target": f"{path}:{lines[condition.function]}", "conditions": []},
+                {"file": path.name, "target": targets[condition.function], "conditions": []},
             )
             unit["conditions"].append(condition.line)
     return found

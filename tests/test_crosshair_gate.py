@@ -131,7 +131,7 @@ def test_each_contract_function_is_its_own_run_and_every_condition_is_in_one() -
     from proofs.crosshair_gate import ALL_TARGETS, contract_targets, postconditions
 
     for path in ALL_TARGETS:
-        targets = contract_targets(path)
+        targets = list(contract_targets(path).values())
         starts = sorted(int(t.rsplit(":", 1)[1]) for t in targets)
         functions = {
             node.lineno: (node.lineno, node.end_lineno or node.lineno)
