@@ -21,10 +21,13 @@ requirement is proved only when every one of them is:
 * The step half, on the shipped step of ``BolusRequest`` and ``TempBasal``
   with ``recall`` and ``memory_full`` replaced by *free* values (so what is
   proved holds whatever they return, in particular what the lemmas say):
-  ``REQ-STEP/<Event>/memory``: the step keeps the memory and the time, or
-  (only for a current request with a new ID and room) answers it exactly as
-  ``reference_bolus.after_answer`` says, and every request answered afresh
-  is remembered; ``BOL5/replay-same-answer/<Event>``: a current request the
+  ``REQ-STEP/<Event>/memory``: the step keeps the time, keeps the memory
+  unless it answers a request afresh, and remembers every request it
+  answers afresh (only a current request with a new ID and room) exactly as
+  ``reference_bolus.after_answer`` says (stated as two implications on
+  ``answered_now``, each a conjunction proved in chunks: the same statement
+  as a disjunction of the kept and the answered memory is weaker and took
+  9 to 26 s instead of 2); ``BOL5/replay-same-answer/<Event>``: a current request the
   memory recalls gets the recalled answer, marked replayed, and the step
   emits no command at all; ``BOL5/memory-full-refused/<Event>``: a current
   new request with the memory full is refused with ``REQUEST_MEMORY_FULL``,
@@ -138,7 +141,9 @@ def _same(a: Requests, b: Requests) -> Any:
 
 
 def _memory_contract(ab: lemmas.AbstractStep) -> Any:
-    """The memory is kept, or (only for a new current request with room) answered as the reference says."""
+    """The memory is kept unless a request is answered afresh, and then (only for a new current request with room)
+    answered as the reference says.  Stronger than "kept or answered" (the memory never changes for a request it
+    does not answer), and each implication's conclusion is a conjunction, so it is proved in chunks."""
     st = ab.step
     e = st.event
     moved = z3.And(
@@ -148,10 +153,11 @@ def _memory_contract(ab: lemmas.AbstractStep) -> Any:
         e.request_id >= 1,
         e.tick == st.before.now_ticks,
     )
+    answered = ghost.answered_now(st.effects.reason, st.effects.replayed)
     return [
         ("time-kept", st.after.now_ticks == st.before.now_ticks),
-        ("kept-or-answered", z3.Or(_same(st.after.requests, st.before.requests), moved)),
-        ("answered-remembered", z3.Implies(ghost.answered_now(st.effects.reason, st.effects.replayed), moved)),
+        ("kept-unless-answered", z3.Implies(z3.Not(answered), _same(st.after.requests, st.before.requests))),
+        ("answered-remembered", z3.Implies(answered, moved)),
     ]
 
 
@@ -340,8 +346,8 @@ def obligations() -> list[Obligation]:
             _obligation(
                 f"REQ-STEP/{event}/memory",
                 "safety",
-                "A request step keeps the memory and the time, or (only for a current request with a new ID and room) "
-                "answers it as the reference says; every request answered afresh is remembered.",
+                "A request step keeps the time, and keeps the memory unless it answers a request afresh; a request "
+                "it answers afresh (only a current one with a new ID and room) is remembered as the reference says.",
                 event,
                 _contract(event, _memory_contract),
                 ("outcome",),
