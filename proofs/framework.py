@@ -38,12 +38,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import z3
 
-from proofs.slicing import Slicer, split_goal
+from proofs.slicing import Slicer, product_ids, split_goal
+from specs.z3_logic import expand_products, product_definitions
 
 RLIMIT_UNITS_PER_SECOND = 15_000_000
 """Z3 resource units per second of solving, measured on the project's 2-core machine (10 to 18 million a second
@@ -74,6 +75,11 @@ class Query:
     premise: Any | None = None
     witness: bool = False
     step: Any | None = None
+    products: bool = False
+    """Keep each product (``specs.z3_logic``, "A product") as an application with its definition among the
+    hypotheses; otherwise (the default) each is replaced by its shift-and-add sum before solving.  The same
+    query either way; applications let Z3 equate the reference's and the kernel's products of equal arguments
+    by congruence, but slowed other queries (a premise check of ``LIM-4/controller-bolus`` did not finish)."""
 
 
 @dataclass(frozen=True)
@@ -233,9 +239,51 @@ def _bool(value: Any) -> Any:
     return z3.BoolVal(value) if isinstance(value, bool) else value
 
 
+def with_product_definitions(query: Query) -> Query:
+    """The query with the definition of every product it mentions (``specs.z3_logic``, "A product") among its
+    plain hypotheses: what the query meant with each product's shift-and-add sum written in place."""
+    formulas = [_bool(f) for _, f in query.tracked] + [_bool(f) for f in query.plain]
+    formulas += [_bool(goal) for _, goal in _goals(query)]
+    if query.premise is not None:
+        formulas.append(_bool(query.premise))
+    definitions = product_definitions(product_ids(formulas))
+    if not definitions:
+        return query
+    return replace(query, plain=list(query.plain) + definitions)
+
+
+_EXPANDED: dict[int, tuple[Any, Any]] = {}
+"""Formulas with their products replaced by their sums, by the formula's AST id (kept alive: ids stay theirs).
+The obligations of one step share their hypotheses, so each is expanded once per process."""
+
+
+def _expanded(formula: Any) -> Any:
+    if not isinstance(formula, z3.ExprRef):
+        return formula
+    found = _EXPANDED.get(formula.get_id())
+    if found is None:
+        found = _EXPANDED[formula.get_id()] = (formula, expand_products(formula))
+    return found[1]
+
+
+def without_products(query: Query) -> Query:
+    """The query with every product replaced by its shift-and-add sum: the terms the kernel's ``mul_small``
+    stood for before products were applications (identical ASTs, as Z3 shares equal terms)."""
+    goal = query.goal
+    goal = [(name, _expanded(g)) for name, g in goal] if isinstance(goal, list) else _expanded(goal)
+    return replace(
+        query,
+        tracked=[(label, _expanded(f)) for label, f in query.tracked],
+        plain=[_expanded(f) for f in query.plain],
+        goal=goal,
+        premise=_expanded(query.premise),
+    )
+
+
 def run_query(obligation: Obligation, query: Query, describe: Callable[[Query, Any], dict[str, Any]]) -> Result:
     """Run one built query (see module docstring); ``describe`` turns a model into a counterexample."""
     started = time.perf_counter()
+    query = with_product_definitions(query) if query.products else without_products(query)
     answer, solver, core, failing_goal = _check(query, obligation.budget_s)
     if answer == z3.unknown:
         reason = solver.reason_unknown() if solver is not None else "unknown"

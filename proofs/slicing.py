@@ -29,12 +29,16 @@ from typing import Any
 
 import z3
 
+from specs.z3_logic import is_product
+
 SPLIT_ABOVE = 8
 """A conjunctive goal with more conjuncts than this is proved conjunct by conjunct."""
 
 
 def _constants(term: Any, memo: dict[int, frozenset[str]]) -> frozenset[str]:
-    """Names of the uninterpreted constants in ``term`` (memoised by AST id: terms share structure).
+    """Names of the uninterpreted constants in ``term`` (memoised by AST id: terms share structure), and a name
+    ``PRODUCT_MARK + id`` for each product application in it (``specs.z3_logic``), so that a slice holding a
+    product holds its definition, and ``product_ids`` finds the definitions a query needs.
 
     Z3 reuses the id of a freed AST, so every term whose subterms enter the memo is kept alive
     (``_ALIVE``): a parent holds its children, so their ids stay theirs.
@@ -55,6 +59,8 @@ def _constants(term: Any, memo: dict[int, frozenset[str]]) -> frozenset[str]:
             found: set[str] = set()
             for child in children:
                 found |= memo[child.get_id()]
+            if is_product(node):
+                found.add(f"{PRODUCT_MARK}{key}")
             memo[key] = frozenset(found)
         else:
             stack.append((node, True))
@@ -75,6 +81,20 @@ def conjuncts(formula: Any) -> list[Any]:
         else:
             out.append(node)
     return out
+
+
+PRODUCT_MARK = "mul_small#"
+"""Prefix of the name ``_constants`` gives a product application (no Z3 constant's name contains ``#``)."""
+
+
+def product_ids(formulas: list[Any]) -> set[int]:
+    """AST ids of the product applications in ``formulas`` (memoised with the constants)."""
+    found: set[int] = set()
+    for formula in formulas:
+        for name in _constants(formula, _MEMO):
+            if name.startswith(PRODUCT_MARK):
+                found.add(int(name[len(PRODUCT_MARK) :]))
+    return found
 
 
 _ALIVE: list[Any] = []

@@ -58,7 +58,7 @@ from kernel.state import PumpState
 from kernel.step import StepResult, form_check
 from property_tests.z3_fast import Substituter, as_term, expand_definitions, short
 from specs.symbolic import leaves
-from specs.z3_logic import Z3Logic
+from specs.z3_logic import Z3Logic, expand_products
 from specs.z3_model import symbolic_config, symbolic_event, symbolic_state
 
 MAX_DIFFS = 12
@@ -98,7 +98,7 @@ class SymbolicDecision:
 
     def expanded(self, term: Any) -> Any:
         """``term`` with every named intermediate expanded (inputs and expected values only)."""
-        return z3.substitute(as_term(term), *self.definitions) if self.definitions else term
+        return expand_products(z3.substitute(as_term(term), *self.definitions) if self.definitions else term)
 
     @classmethod
     def build(cls, config: PumpConfig, event_class: type) -> SymbolicDecision:
@@ -118,7 +118,8 @@ class SymbolicDecision:
         outputs.extend(leaves(after, "state"))
         named = expand_definitions(logic.definitions)
         side_conditions = [
-            (name, z3.substitute(cond, *named) if named else cond) for name, cond in logic.side_conditions
+            (name, expand_products(z3.substitute(cond, *named) if named else cond))
+            for name, cond in logic.side_conditions
         ]
         expected = [z3.Const(f"expected!{i}", as_term(term).sort()) for i, (_, term) in enumerate(outputs)]
         agree = z3.And(*(as_term(term) == want for (_, term), want in zip(outputs, expected, strict=True)))
@@ -126,6 +127,7 @@ class SymbolicDecision:
         verdict = z3.If(domain, z3.If(agree, AGREE, DISAGREE), z3.If(agree, AGREE_OUTSIDE, DISAGREE_OUTSIDE))
         if named:  # one substitution for every output: Z3 expands each shared intermediate once, not once per output
             verdict = z3.substitute(verdict, *named)
+        verdict = expand_products(verdict)  # products by their sums: substitution and simplify then evaluate them
         inputs = [term for _, term in leaves((config, s, e), "in")]
         return cls(
             slot_keys=tuple(keys),

@@ -42,7 +42,7 @@ from typing import Any
 import z3
 
 from kernel.logic import PY
-from specs.z3_logic import Z3Logic
+from specs.z3_logic import Z3Logic, expand_products
 
 LITERAL_ARGS: dict[str, frozenset[int]] = {
     "div_const": frozenset({1}),
@@ -143,6 +143,7 @@ def _symbolize(value: Any, mask: Any, pairs: list[tuple[Any, Any]]) -> Any:
 def _evaluate(value: Any, pairs: list[tuple[Any, Any]]) -> Any:
     """A Z3 result made concrete: terms substituted and simplified to Python ``int``/``bool``."""
     if isinstance(value, z3.ExprRef):
+        value = expand_products(value)  # a product is its shift-and-add sum (specs.z3_logic, "A product")
         done = z3.simplify(z3.substitute(value, *pairs)) if pairs else z3.simplify(value)
         if z3.is_int_value(done):
             return done.as_long()

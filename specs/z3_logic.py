@@ -14,7 +14,20 @@ it directly, which keeps the terms small.
 The primitives that would otherwise be nonlinear are linear here:
 ``mul_small`` multiplies by a small variable through shift-and-add over a
 fixed number of bits, and ``divmod_bounded`` is restoring division over a
-fixed number of bits.  Each primitive agrees with Python only inside its
+fixed number of bits.
+
+A product is returned as an application ``mul_small(x, k)`` of one
+uninterpreted function (``PRODUCT``), and its shift-and-add sum is kept
+beside it as its *definition* (``product_definitions``): ``proofs.framework``
+asserts the definition of every product a query mentions.  Z3 then sees two
+products with provably equal arguments (the kernel's percent temp rate and
+the reference's) as equal by congruence, instead of comparing two
+shift-and-add sums bit by bit (``GHOST-CONS/basal/Tick``'s percent case: 14
+to 28 s as sums, 0.1 s as applications).  With every definition asserted the
+query means what it meant with the sums written in place; a definition left
+out would only make a proof harder (it would then hold for every function
+``mul_small``, multiplication included).  Code that evaluates terms itself
+replaces products by their sums first (``expand_products``).  Each primitive agrees with Python only inside its
 *domain* (``kernel.logic``).  A ``Z3Logic`` made with ``record=True`` keeps,
 for every primitive call made with a symbolic argument, the call's name and
 its domain condition as a Z3 formula (``side_conditions``); the proof
@@ -181,7 +194,11 @@ class Z3Logic:
             take = rest >= weight
             product = product + z3.If(take, x * weight, 0)
             rest = rest - z3.If(take, weight, 0)
-        return product
+        application = PRODUCT(x, k)
+        # The same arguments give the same (hash-consed) application and the same sum; the entry keeps the
+        # application alive, so its AST id stays its own.
+        _PRODUCTS.setdefault(application.get_id(), (application, application == product))
+        return application
 
     def divmod_bounded(self, n: Any, d: Any, bits: int) -> tuple[Any, Any]:
         if not is_term(n) and not is_term(d):
@@ -220,3 +237,59 @@ class Z3Logic:
 
 Z3 = Z3Logic()
 """The logic the proofs run the kernel on (records no side conditions)."""
+
+PRODUCT = z3.Function("mul_small", z3.IntSort(), z3.IntSort(), z3.IntSort())
+"""``mul_small(x, k)``: a product made by ``Z3Logic.mul_small``, defined by its shift-and-add sum."""
+
+_PRODUCTS: dict[int, tuple[Any, Any]] = {}
+"""Every product application made in this process, by AST id: ``(application, application == sum)``."""
+
+
+def is_product(term: Any) -> bool:
+    """A ``mul_small(x, k)`` application made by ``Z3Logic.mul_small`` in this process."""
+    return is_term(term) and term.get_id() in _PRODUCTS
+
+
+def product_definitions(products: Collection[int]) -> list[Any]:
+    """``mul_small(x, k) == sum`` for the products with these AST ids, and for every product inside their
+    sums, transitively (a product of a product), in a fixed order."""
+    found: dict[int, Any] = {}
+    todo = [key for key in products if key in _PRODUCTS]
+    while todo:
+        key = todo.pop()
+        if key in found:
+            continue
+        definition = _PRODUCTS[key][1]
+        found[key] = definition
+        todo.extend(inner for inner in products_in(definition.arg(1)) if inner not in found)
+    return [found[key] for key in sorted(found)]
+
+
+def products_in(term: Any) -> set[int]:
+    """AST ids of the product applications in ``term``."""
+    seen: set[int] = set()
+    out: set[int] = set()
+    stack = [term]
+    while stack:
+        node = stack.pop()
+        key = node.get_id()
+        if key in seen:
+            continue
+        seen.add(key)
+        if key in _PRODUCTS:
+            out.add(key)
+        stack.extend(node.children())
+    return out
+
+
+def expand_products(term: Any) -> Any:
+    """``term`` with every product application replaced by its shift-and-add sum (for evaluating by
+    substitution and ``z3.simplify``, which cannot see through an uninterpreted function)."""
+    if not is_term(term) or not _PRODUCTS:
+        return term
+    pairs = [(application, definition.arg(1)) for application, definition in _PRODUCTS.values()]
+    while True:  # a sum may hold a product (a product of a product): substitute until nothing changes
+        expanded = z3.substitute(term, *pairs)
+        if expanded.eq(term):
+            return term
+        term = expanded

@@ -48,7 +48,7 @@ from kernel.modes import Mode
 from kernel.reasons import Reason
 from kernel.state import evolve
 from kernel.units import ALLOWED_PULSE_MU
-from specs.z3_logic import Z3
+from specs.z3_logic import Z3, expand_products
 from tests.helpers import C, delivering_pump, flat_settings, quiet_settings
 
 CS = make_calculator_settings(C)
@@ -371,7 +371,7 @@ def test_disabled_and_warned(x: CalcInputs, unconfirmed: bool, below: bool) -> N
 
 
 def _z3_value(term: Any) -> Any:
-    value = z3.simplify(term) if isinstance(term, z3.ExprRef) else term
+    value = z3.simplify(expand_products(term)) if isinstance(term, z3.ExprRef) else term
     if isinstance(value, z3.BoolRef):
         return z3.is_true(value)
     return value.as_long() if isinstance(value, z3.IntNumRef) else value

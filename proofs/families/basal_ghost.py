@@ -201,7 +201,9 @@ def _tick_consecution(ctx: Context) -> Query:
             ]
         else:
             goals.append((name, part))
-    return Query(hyps, list(st.definitions), goals, step=st)
+    # Products as applications: the reference's percent product and the kernel's are then equal by congruence
+    # (14 to 28 s for the percent case as shift-and-add sums, under 2 s for the whole obligation this way).
+    return Query(hyps, list(st.definitions), goals, step=st, products=True)
 
 
 def ghost_family_obligations() -> list[Obligation]:
