@@ -16,8 +16,8 @@ The primitives that would otherwise be nonlinear are linear here:
 fixed number of bits, and ``divmod_bounded`` is restoring division over a
 fixed number of bits.
 
-A product is returned as an application ``mul_small(x, k)`` of one
-uninterpreted function (``PRODUCT``), and its shift-and-add sum is kept
+A product is returned as an application ``mul_small_<bits>(x, k)`` of an
+uninterpreted function (``product_function``), and its shift-and-add sum is kept
 beside it as its *definition* (``product_definitions``): ``proofs.framework``
 asserts the definition of every product a query mentions.  Z3 then sees two
 products with provably equal arguments (the kernel's percent temp rate and
@@ -187,14 +187,10 @@ class Z3Logic:
         if not is_term(k):
             return x * k
         self._need(f"mul_small/{bits}", z3.And(k >= 0, k < (1 << bits)))
-        product: Any = 0
-        rest = k
-        for bit in range(bits - 1, -1, -1):
-            weight = 1 << bit
-            take = rest >= weight
-            product = product + z3.If(take, x * weight, 0)
-            rest = rest - z3.If(take, weight, 0)
-        application = PRODUCT(x, k)
+        product = _shift_and_add(x, k, bits)
+        if not is_term(x):
+            return product  # a literal factor: the sum is linear and small, nothing to equate by congruence
+        application = product_function(bits)(x, k)
         # The same arguments give the same (hash-consed) application and the same sum; the entry keeps the
         # application alive, so its AST id stays its own.
         _PRODUCTS.setdefault(application.get_id(), (application, application == product))
@@ -238,8 +234,31 @@ class Z3Logic:
 Z3 = Z3Logic()
 """The logic the proofs run the kernel on (records no side conditions)."""
 
-PRODUCT = z3.Function("mul_small", z3.IntSort(), z3.IntSort(), z3.IntSort())
-"""``mul_small(x, k)``: a product made by ``Z3Logic.mul_small``, defined by its shift-and-add sum."""
+def _shift_and_add(x: Any, k: Any, bits: int) -> Any:
+    """``x * k`` for ``0 <= k < 2**bits`` as a sum of ``bits`` terms, each ``x`` shifted or 0."""
+    product: Any = 0
+    rest = k
+    for bit in range(bits - 1, -1, -1):
+        weight = 1 << bit
+        take = rest >= weight
+        product = product + z3.If(take, x * weight, 0)
+        rest = rest - z3.If(take, weight, 0)
+    return product
+
+
+_FUNCTIONS: dict[int, tuple[Any, Any]] = {}
+"""Per bit count: the function ``mul_small_<bits>`` and its sum over the variables ``(x, k)`` as a body."""
+
+
+def product_function(bits: int) -> Any:
+    """The uninterpreted function ``mul_small_<bits>(x, k)`` standing for a product with ``bits`` bits."""
+    found = _FUNCTIONS.get(bits)
+    if found is None:
+        function = z3.Function(f"mul_small_{bits}", z3.IntSort(), z3.IntSort(), z3.IntSort())
+        body = _shift_and_add(z3.Var(0, z3.IntSort()), z3.Var(1, z3.IntSort()), bits)
+        found = _FUNCTIONS[bits] = (function, body)
+    return found[0]
+
 
 _PRODUCTS: dict[int, tuple[Any, Any]] = {}
 """Every product application made in this process, by AST id: ``(application, application == sum)``."""
@@ -284,12 +303,10 @@ def products_in(term: Any) -> set[int]:
 
 def expand_products(term: Any) -> Any:
     """``term`` with every product application replaced by its shift-and-add sum (for evaluating by
-    substitution and ``z3.simplify``, which cannot see through an uninterpreted function)."""
-    if not is_term(term) or not _PRODUCTS:
+    substitution and ``z3.simplify``, which cannot see through an uninterpreted function); one pass of
+    Z3's ``substitute_funs`` per bit count, a product inside a product included."""
+    if not is_term(term):
         return term
-    pairs = [(application, definition.arg(1)) for application, definition in _PRODUCTS.values()]
-    while True:  # a sum may hold a product (a product of a product): substitute until nothing changes
-        expanded = z3.substitute(term, *pairs)
-        if expanded.eq(term):
-            return term
-        term = expanded
+    for function, body in _FUNCTIONS.values():
+        term = z3.substitute_funs(term, (function, body))
+    return term

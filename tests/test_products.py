@@ -39,7 +39,7 @@ def test_a_product_is_an_application_whose_expansion_is_its_sum_ast_for_ast() ->
     x, k = z3.Int("prod_x"), z3.Int("prod_k")
     logic = Z3Logic()
     product = logic.mul_small(x, k, 4)
-    assert is_product(product) and product.decl().name() == "mul_small"
+    assert is_product(product) and product.decl().name() == "mul_small_4"
     assert logic.mul_small(x, k, 4).eq(product), "the same arguments give the same application"
     assert expand_products(product).eq(_sum(x, k, 4))
     assert expand_products(product + 1 < x).eq(_sum(x, k, 4) + 1 < x)
