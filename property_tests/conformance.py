@@ -96,9 +96,18 @@ class SymbolicDecision:
     definitions: list[tuple[Any, Any]] = field(default_factory=list)
     """``(name, expansion)`` pairs of the named intermediate terms (``outputs`` may use the names)."""
 
+    expansions: dict[int, tuple[Any, Any]] = field(default_factory=dict)
+    """``expanded``'s results by the term's AST id (with the term, kept alive so that its id stays its own)."""
+
     def expanded(self, term: Any) -> Any:
-        """``term`` with every named intermediate expanded (inputs and expected values only)."""
-        return expand_products(z3.substitute(as_term(term), *self.definitions) if self.definitions else term)
+        """``term`` with every named intermediate and every product expanded (inputs and expected values only);
+        each output is expanded once per process, however many disagreements are explained."""
+        term = as_term(term)
+        found = self.expansions.get(term.get_id())
+        if found is None:
+            named = z3.substitute(term, *self.definitions) if self.definitions else term
+            found = self.expansions[term.get_id()] = (term, expand_products(named))
+        return found[1]
 
     @classmethod
     def build(cls, config: PumpConfig, event_class: type) -> SymbolicDecision:

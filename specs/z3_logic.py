@@ -304,9 +304,7 @@ def products_in(term: Any) -> set[int]:
 def expand_products(term: Any) -> Any:
     """``term`` with every product application replaced by its shift-and-add sum (for evaluating by
     substitution and ``z3.simplify``, which cannot see through an uninterpreted function); one pass of
-    Z3's ``substitute_funs`` per bit count, a product inside a product included."""
-    if not is_term(term):
+    Z3's ``substitute_funs`` for every bit count at once, a product inside a product included."""
+    if not is_term(term) or not _FUNCTIONS:
         return term
-    for function, body in _FUNCTIONS.values():
-        term = z3.substitute_funs(term, (function, body))
-    return term
+    return z3.substitute_funs(term, *_FUNCTIONS.values())
