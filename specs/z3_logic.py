@@ -234,6 +234,7 @@ class Z3Logic:
 Z3 = Z3Logic()
 """The logic the proofs run the kernel on (records no side conditions)."""
 
+
 def _shift_and_add(x: Any, k: Any, bits: int) -> Any:
     """``x * k`` for ``0 <= k < 2**bits`` as a sum of ``bits`` terms, each ``x`` shifted or 0."""
     product: Any = 0
