@@ -80,8 +80,10 @@ def _skip_exact(event: str) -> Any:
             for kind in NoticeKind
             if fx.notices[kind][0] is not False
         ]
-        # No hypotheses at all: the flag is exact from every state and configuration.
-        return Query([], list(st.definitions), goals or z3.BoolVal(True), step=st)
+        # No hypotheses at all: the flag is exact from every state and configuration.  Products as applications
+        # (proofs.framework.Query.products): the goal is about flags, and the 18 obligations took 14.5 s with the
+        # products' sums written in place, 3.8 s with the applications and their definitions.
+        return Query([], list(st.definitions), goals or z3.BoolVal(True), step=st, products=True)
 
     return build
 
