@@ -71,3 +71,20 @@ def test_a_goal_about_a_product_is_proved_with_its_definition_and_not_without() 
     withheld = Query(hyps, [], goal)  # the application left uninterpreted: any function, so not proved
     assert _check(withheld, 5.0)[0] == z3.sat
     assert _check(without_products(withheld), 5.0)[0] == z3.unsat
+
+
+def test_the_percent_temp_accounting_is_proved_and_a_one_point_error_in_the_product_is_refuted() -> None:
+    """``GHOST-CONS/basal/Tick`` keeps products as applications: proved on the shipped kernel, and refuted, with
+    a counterexample the planted kernel replays, when the kernel's percent product has one point too many."""
+    from proofs.context import Context, describe
+    from proofs.families import basal
+    from proofs.weakening import planted
+
+    obligation = next(ob for ob in basal.obligations() if ob.id == "GHOST-CONS/basal/Tick")
+    assert obligation.build(Context()).products
+    assert run_query(obligation, obligation.build(Context()), describe).status == "proved"
+    weakening = next(w for w in basal.WEAKENINGS if w.id == "basal/percent-one-point-high")
+    with planted(weakening.patches):
+        result = run_query(obligation, obligation.build(Context()), describe)
+        assert result.status == "failed", result.detail
+        assert result.counterexample is not None and result.counterexample["kernel_agrees"]

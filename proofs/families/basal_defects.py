@@ -38,6 +38,16 @@ def _percent_of_max(original: Any) -> Any:
     return wrong
 
 
+def _percent_one_more(original: Any) -> Any:
+    """A percent temp taken with its percentage one point higher (a 100 % temp delivers 101 %)."""
+
+    def wrong(st: Any, b: Any, tod: Any, logic: Any) -> Any:
+        raised = b._replace(temp_value=logic.ite(b.temp_kind == TempKind.PERCENT, b.temp_value + 1, b.temp_value))
+        return original(st, raised, tod, logic)
+
+    return wrong
+
+
 def _handler(event_class: type, rewrite: Any) -> Any:
     """Replace one handler in ``kernel.core.HANDLERS`` by ``rewrite(original)``."""
     return lambda handlers: {**handlers, event_class: rewrite(handlers[event_class])}
@@ -119,6 +129,15 @@ WEAKENINGS: tuple[Weakening, ...] = (
         "A percent temp is taken of max basal instead of the current slot's scheduled rate.",
         ("TMP-1", "BAS-2"),
         (("kernel.tick", "effective_cpph", _percent_of_max),),
+        (_CONS_TICK,),
+    ),
+    Weakening(
+        "basal/percent-one-point-high",
+        FAMILY,
+        "A percent temp is taken one percentage point high: the kernel's product and the reference's have "
+        "arguments that differ by one (the defect the products-as-applications encoding must not hide).",
+        ("TMP-1", "BAS-2"),
+        (("kernel.tick", "effective_cpph", _percent_one_more),),
         (_CONS_TICK,),
     ),
     Weakening(
