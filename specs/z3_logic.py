@@ -14,20 +14,7 @@ it directly, which keeps the terms small.
 The primitives that would otherwise be nonlinear are linear here:
 ``mul_small`` multiplies by a small variable through shift-and-add over a
 fixed number of bits, and ``divmod_bounded`` is restoring division over a
-fixed number of bits.
-
-A product is returned as an application ``mul_small_<bits>(x, k)`` of an
-uninterpreted function (``product_function``), and its shift-and-add sum is kept
-beside it as its *definition* (``product_definitions``): ``proofs.framework``
-asserts the definition of every product a query mentions.  Z3 then sees two
-products with provably equal arguments (the kernel's percent temp rate and
-the reference's) as equal by congruence, instead of comparing two
-shift-and-add sums bit by bit (``GHOST-CONS/basal/Tick``'s percent case: 14
-to 28 s as sums, 0.1 s as applications).  With every definition asserted the
-query means what it meant with the sums written in place; a definition left
-out would only make a proof harder (it would then hold for every function
-``mul_small``, multiplication included).  Code that evaluates terms itself
-replaces products by their sums first (``expand_products``).  Each primitive agrees with Python only inside its
+fixed number of bits.  Each primitive agrees with Python only inside its
 *domain* (``kernel.logic``).  A ``Z3Logic`` made with ``record=True`` keeps,
 for every primitive call made with a symbolic argument, the call's name and
 its domain condition as a Z3 formula (``side_conditions``); the proof
@@ -37,6 +24,22 @@ proofs reason about is the one Python computes.
 ``property_tests/test_logic_agreement.py`` checks the agreement itself,
 boundaries included, and that each recorded domain condition is false
 exactly outside the domain.
+
+A product of two terms is returned as an application ``mul_small_<bits>(x, k)``
+of an uninterpreted function (``product_function``; a literal ``x`` gives the
+plain sum), and its shift-and-add sum is kept beside it as its *definition*
+(``product_definitions``).  ``proofs.framework`` replaces every product by
+its sum before solving (``expand_products``: the very terms written in place
+before), or, for a query that asks for it, keeps the applications and asserts
+the definition of every product the query mentions.  Z3 then sees two
+products with provably equal arguments (the kernel's percent temp rate and
+the reference's) as equal by congruence, instead of comparing two
+shift-and-add sums bit by bit (``GHOST-CONS/basal/Tick``'s percent case: 14
+to 28 s as sums, 0.1 s as applications).  With every definition asserted the
+query means what it meant with the sums written in place; a definition left
+out would only make a proof harder (it would then hold for every function,
+multiplication included).  Code that evaluates terms itself (substitution and
+``z3.simplify``) expands products first.
 """
 
 from __future__ import annotations
@@ -266,12 +269,12 @@ _PRODUCTS: dict[int, tuple[Any, Any]] = {}
 
 
 def is_product(term: Any) -> bool:
-    """A ``mul_small(x, k)`` application made by ``Z3Logic.mul_small`` in this process."""
+    """A ``mul_small_<bits>(x, k)`` application made by ``Z3Logic.mul_small`` in this process."""
     return is_term(term) and term.get_id() in _PRODUCTS
 
 
 def product_definitions(products: Collection[int]) -> list[Any]:
-    """``mul_small(x, k) == sum`` for the products with these AST ids, and for every product inside their
+    """``mul_small_<bits>(x, k) == sum`` for the products with these AST ids, and for every product inside their
     sums, transitively (a product of a product), in a fixed order."""
     found: dict[int, Any] = {}
     todo = [key for key in products if key in _PRODUCTS]

@@ -1,9 +1,10 @@
 """Products as applications of one function, defined by their shift-and-add sums (``specs.z3_logic``).
 
-``Z3Logic.mul_small`` returns ``mul_small(x, k)`` and keeps its sum as its definition; the proof runner
+``Z3Logic.mul_small`` returns ``mul_small_<bits>(x, k)`` and keeps its sum as its definition; the proof runner
 either replaces every product by its sum (the default: the very terms of the old encoding) or keeps the
 applications and asserts the definition of every product the query mentions (``Query.products``).  Here:
-the expansion gives back the sum, AST for AST; the definitions a query gets are those of the products it
+the expansion (Z3's instantiation of the function's body) gives back the sum ``mul_small`` builds for those
+arguments, AST for AST; the definitions a query gets are those of the products it
 mentions, a product inside a product included; a goal about a product's value is proved either way, and
 is *not* proved when the definitions are withheld (so they are what the proof uses: a missing definition
 can only make a proof fail, never pass).  Requirements: the trusted base of every proof (docs/proofs.md).
@@ -11,24 +12,17 @@ can only make a proof fail, never pass).  Requirements: the trusted base of ever
 
 from __future__ import annotations
 
-from typing import Any
-
 import z3
 
 from proofs.framework import Obligation, Query, _check, run_query, with_product_definitions, without_products
-from specs.z3_logic import Z3Logic, expand_products, is_product, product_definitions, products_in
-
-
-def _sum(x: Any, k: Any, bits: int) -> Any:
-    """The shift-and-add sum exactly as ``Z3Logic.mul_small`` writes it."""
-    product: Any = 0
-    rest = k
-    for bit in range(bits - 1, -1, -1):
-        weight = 1 << bit
-        take = rest >= weight
-        product = product + z3.If(take, x * weight, 0)
-        rest = rest - z3.If(take, weight, 0)
-    return product
+from specs.z3_logic import (
+    Z3Logic,
+    _shift_and_add,
+    expand_products,
+    is_product,
+    product_definitions,
+    products_in,
+)
 
 
 def _obligation() -> Obligation:
@@ -41,9 +35,10 @@ def test_a_product_is_an_application_whose_expansion_is_its_sum_ast_for_ast() ->
     product = logic.mul_small(x, k, 4)
     assert is_product(product) and product.decl().name() == "mul_small_4"
     assert logic.mul_small(x, k, 4).eq(product), "the same arguments give the same application"
-    assert expand_products(product).eq(_sum(x, k, 4))
-    assert expand_products(product + 1 < x).eq(_sum(x, k, 4) + 1 < x)
+    assert expand_products(product).eq(_shift_and_add(x, k, 4))
+    assert expand_products(product + 1 < x).eq(_shift_and_add(x, k, 4) + 1 < x)
     assert logic.mul_small(x, 3, 4) is not None and not is_product(logic.mul_small(x, 3, 4)), "a literal factor"
+    assert logic.mul_small(3, k, 4).eq(_shift_and_add(3, k, 4)), "a literal multiplicand: the plain sum"
 
 
 def test_a_query_gets_the_definitions_of_the_products_it_mentions_nested_included() -> None:
