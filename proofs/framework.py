@@ -37,7 +37,7 @@ invariants a proof used.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -80,6 +80,16 @@ class Query:
     hypotheses; otherwise (the default) each is replaced by its shift-and-add sum before solving.  The same
     query either way; applications let Z3 equate the reference's and the kernel's products of equal arguments
     by congruence, but slowed other queries (a premise check of ``LIM-4/controller-bolus`` did not finish)."""
+    chained: bool = False
+    """Goals as a chain of lemmas: once a goal is proved it is a hypothesis (labelled ``GOAL:<name>``) of every
+    goal after it.  Sound: each goal follows from the hypotheses and the goals before it, which themselves follow
+    from the hypotheses, so every goal follows from the hypotheses alone.  The labels a goal's proof used name
+    the hypotheses behind the goals it leaned on, never ``GOAL:...``."""
+    using: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """For a goal (by name), the only hypotheses its first attempt may use: tracked labels and, when chained,
+    ``GOAL:<name>`` of earlier goals.  Fewer hypotheses can only make a proof harder, so a proof from them is a
+    proof of the query; if that attempt fails the goal is tried, as any other, on its slice and then on every
+    hypothesis (and every earlier goal), so a failure is never judged on the restricted set."""
 
 
 @dataclass(frozen=True)
@@ -192,37 +202,78 @@ def _check(query: Query, budget_s: float) -> tuple[Any, z3.Solver | None, list[s
             solver.add(_bool(formula))
         solver.add(_bool(query.goal))
         return solver.check(), solver, [], ""
-    slicer = Slicer([(label, _bool(f)) for label, f in query.tracked], [_bool(f) for f in query.plain])
+    tracked = [(label, _bool(f)) for label, f in query.tracked]
+    plain = [_bool(f) for f in query.plain]
+    goals = _goals(query)
+    _check_using(query, tracked, goals)
+    slicer = Slicer(tracked, plain)
+    proved: list[tuple[str, Any]] = []
+    behind: dict[str, set[str]] = {}
+    """For each chained goal proved, the hypotheses its proof used (``GOAL:`` labels resolved)."""
     used: set[str] = set()
     full: z3.Solver | None = None
     labels: dict[str, str] = {}
-    for name, goal in _goals(query):
+
+    def resolved(found: list[str] | set[str]) -> set[str]:
+        return {hyp for label in found for hyp in behind.get(label, {label})}
+
+    for name, goal in goals:
+        mine: set[str] = set()
+        restricted = None
+        if name in query.using:
+            wanted = set(query.using[name])
+            restricted = Slicer([h for h in tracked + proved if h[0] in wanted], plain)
         for part in _parts(_bool(goal)):
-            sliced = _prove_sliced(slicer, part)
+            sliced = _prove_sliced(restricted, part) if restricted is not None else None
+            if sliced is None:
+                sliced = _prove_sliced(slicer, part)
             if sliced is None and z3.is_and(part) and len(part.children()) > 1:
                 pieces = [_prove_sliced(slicer, piece) for piece in part.children()]
                 if all(piece is not None for piece in pieces):
                     sliced = sorted({label for piece in pieces for label in piece or []})
             if sliced is not None:
-                used.update(sliced)
+                mine.update(resolved(sliced))
                 continue
             if full is None:
                 full = _solver(budget_s)
                 full.set("unsat_core", True)
-                for label, formula in query.tracked:
+                for label, formula in tracked + proved:
                     literal = z3.Bool(f"track::{label}")
                     labels[str(literal)] = label
-                    full.assert_and_track(_bool(formula), literal)
-                for formula in query.plain:
-                    full.add(_bool(formula))
+                    full.assert_and_track(formula, literal)
+                for formula in plain:
+                    full.add(formula)
             full.push()
             full.add(z3.Not(part))
             answer = full.check()
             if answer != z3.unsat:
                 return answer, full, [], name
-            used.update(labels[str(lit)] for lit in full.unsat_core())
+            mine.update(resolved({labels[str(lit)] for lit in full.unsat_core()}))
             full.pop()
+        used |= mine
+        if query.chained:
+            label = f"GOAL:{name}"
+            behind[label] = mine
+            proved.append((label, _bool(goal)))
+            slicer.add(label, _bool(goal))
+            if full is not None:
+                literal = z3.Bool(f"track::{label}")
+                labels[str(literal)] = label
+                full.assert_and_track(_bool(goal), literal)
     return z3.unsat, full, sorted(used), ""
+
+
+def _check_using(query: Query, tracked: list[tuple[str, Any]], goals: list[tuple[str, Any]]) -> None:
+    """A ``using`` entry names goals of the query and, for each, hypotheses it has (a mistake is a build error)."""
+    names = [name for name, _ in goals]
+    known = {label for label, _ in tracked}
+    for name, wanted in query.using.items():
+        if name not in names:
+            raise ValueError(f"using: no goal named {name!r}")
+        earlier = {f"GOAL:{n}" for n in names[: names.index(name)]} if query.chained else set()
+        unknown = set(wanted) - known - earlier
+        if unknown:
+            raise ValueError(f"using: goal {name!r} names hypotheses it does not have: {sorted(unknown)}")
 
 
 def _premise_satisfiable(query: Query, budget_s: float) -> Any:

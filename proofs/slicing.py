@@ -124,6 +124,10 @@ class Slicer:
         for formula in plain:
             self._add("plain", _parts_of(formula, definitions=False))
 
+    def add(self, label: str, formula: Any) -> None:
+        """One more tracked hypothesis (a goal already proved, for a chained query)."""
+        self._add(label, _parts_of(formula, definitions=True))
+
     def _add(self, label: str, parts: tuple[tuple[Any, frozenset[str]], ...]) -> None:
         for part, names in parts:
             index = len(self.parts)

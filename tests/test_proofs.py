@@ -133,3 +133,33 @@ def test_hypotheses_are_split_once_and_definitions_stay_out_of_plain_slices() ->
     assert len(_parts_of(plain, definitions=True)) == 2
     slicer = Slicer([("T", z3.And(a >= 0, b >= 0))], [plain])
     assert sorted(label for label, _ in slicer.slice(b > 5)) == ["T", "T", "plain"]
+
+
+def test_a_chained_goal_leans_on_the_goals_before_it_and_a_false_one_still_fails() -> None:
+    """``Query(chained=True)``: a proved goal is a hypothesis of the later ones, and the labels used name the
+    hypotheses behind it, never ``GOAL:``; ``using`` restricts only the first attempt (a goal it starves is proved
+    on everything), a false goal gives a model of every hypothesis, and ``using`` naming what the goal does not have
+    is a build error."""
+    import pytest
+    import z3
+
+    from proofs.framework import Query, _check
+
+    a, b, c = z3.Ints("chain_a chain_b chain_c")
+    hyps = [("A", a >= 1), ("AB", b >= a), ("BC", c >= b), ("noise", a <= 100)]
+    goals = [("b", b >= 1), ("c", c >= 1)]
+    using = {"c": ("BC", "GOAL:b")}
+    answer, _, used, _ = _check(Query(hyps, [], goals, chained=True, using=using), 5.0)
+    assert answer == z3.unsat and used == ["A", "AB", "BC"]
+    starved = {"c": ("BC",)}  # not enough on its own: the goal is then proved on every hypothesis
+    answer, _, used, _ = _check(Query(hyps, [], goals, chained=True, using=starved), 5.0)
+    assert answer == z3.unsat and {"A", "AB", "BC"} <= set(used) and not any(u.startswith("GOAL:") for u in used)
+    false = [("b", b >= 1), ("c", c >= 2)]
+    answer, solver, _, name = _check(Query(hyps, [], false, chained=True, using=using), 5.0)
+    assert answer == z3.sat and name == "c" and solver is not None
+    model = solver.model()
+    assert all(z3.is_true(model.eval(f, model_completion=True)) for _, f in hyps)
+    with pytest.raises(ValueError, match="does not have"):
+        _check(Query(hyps, [], goals, using=using), 5.0)  # GOAL:b without chained=True
+    with pytest.raises(ValueError, match="no goal"):
+        _check(Query(hyps, [], goals, chained=True, using={"d": ("A",)}), 5.0)
