@@ -78,3 +78,36 @@ def test_replay_notices_a_difference(exported: tuple[dict[str, Any], list[dict[s
 def test_export_is_deterministic(exported_path: pathlib.Path, tmp_path: pathlib.Path) -> None:
     vectors.write(tmp_path / "again.jsonl")
     assert (tmp_path / "again.jsonl").read_bytes() == exported_path.read_bytes()
+
+
+def _changes_path_by_path(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The definition ``vectors.changes`` keeps: every leaf of ``after`` compared with ``before``'s leaf at its path."""
+    out: dict[str, Any] = {}
+    if before.get("log") != after.get("log"):
+        out["log"] = after.get("log")
+    old = dict(vectors.flatten({k: v for k, v in before.items() if k != "log"}))
+    for path, value in vectors.flatten({k: v for k, v in after.items() if k != "log"}):
+        if old.get(path, object()) != value:
+            out[path] = value
+    return out
+
+
+def test_changes_skips_equal_subtrees_and_keeps_every_differing_leaf_in_order() -> None:
+    """The recorder compares states subtree by subtree; the leaves and their order are those of the path-by-path
+    comparison, on random JSON data of the record's shapes (lists that grow or shrink, keys that come and go)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    leaves = st.one_of(st.integers(-3, 3), st.booleans(), st.none(), st.sampled_from(["a", "b"]))
+    keys = st.sampled_from(["p", "q", "r", "log"])
+    trees = st.recursive(leaves, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=3))
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.dictionaries(keys, trees, max_size=4), st.dictionaries(keys, trees, max_size=4))
+    def check(before: dict[str, Any], after: dict[str, Any]) -> None:
+        expected = _changes_path_by_path(before, after)
+        found = vectors.changes(before, after)
+        assert list(found.items()) == list(expected.items())
+        assert vectors.changes(after, after) == {}
+
+    check()
