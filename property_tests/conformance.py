@@ -57,7 +57,7 @@ from kernel.reasons import Reason
 from kernel.state import PumpState
 from kernel.step import StepResult, form_check
 from property_tests.z3_fast import Substituter, as_term, expand_definitions, short
-from specs.symbolic import leaves
+from specs.symbolic import leaf_values, leaves
 from specs.z3_logic import Z3Logic, expand_products
 from specs.z3_model import symbolic_config, symbolic_event, symbolic_state
 
@@ -150,13 +150,13 @@ class SymbolicDecision:
 
     def expected_values(self, state: PumpState, fx: Effects, commands: tuple[Any, ...]) -> list[Any]:
         """The Python side's value for every output, in order (absent commands: not present, fields 0)."""
-        values = [value for _, value in leaves(fx, "effects")]
+        values = leaf_values(fx)
         by_key = {_command_key(command): tuple(command) for command in commands}
         for key, arity in zip(self.slot_keys, self.slot_arity, strict=True):
             present = key in by_key
             values.append(present)
             values.extend(by_key[key] if present else (0,) * arity)
-        values.extend(value for _, value in leaves(state, "state"))
+        values.extend(leaf_values(state))
         return values
 
 
@@ -212,7 +212,7 @@ class Conformance:
             self.skipped_ill_formed += 1
             return False
         sym = self.decision(type(event))
-        inputs = [value for _, value in leaves((config, before, event), "in")]
+        inputs = leaf_values((config, before, event))
         try:
             state, fx = transition(config, before, event, PY)
             commands = commands_of(command_slots(fx, PY))

@@ -90,3 +90,29 @@ def test_an_out_of_range_event_conforms_though_its_handler_leaves_a_domain_on_z3
     checker = Conformance()
     assert checker.check(c, before, event, result)
     assert checker.out_of_range_agreed == 1
+
+
+def test_leaf_values_are_the_values_of_leaves_in_order() -> None:
+    """The checker reads concrete values with ``leaf_values`` (no names built); they are ``leaves``' values, in the
+    same order, for every before-state, event, after-state and ``Effects`` of a random run."""
+    from kernel.core import transition
+    from kernel.logic import PY
+    from kernel.reasons import Reason
+    from kernel.step import form_check
+    from specs.symbolic import leaf_values, leaves
+
+    seen: list[Any] = []
+
+    def record(config: Any, before: Any, event: object, result: Any) -> None:
+        if form_check(event) != Reason.ACCEPTED:  # outside the model, as in the checker
+            return
+        state, fx = transition(config, before, event, PY)
+        seen.extend([(config, before, event), before, result.state, state, fx])
+
+    world = World.fresh(DEFAULT_CONFIG)
+    world.on_step = record
+    world.set_up(settings_presets(DEFAULT_CONFIG)[0])
+    run_random(world, RandomChooser(random.Random(7)), 60)
+    assert len(seen) >= 5 * 40
+    for value in seen:
+        assert leaf_values(value) == [v for _, v in leaves(value, "x")]

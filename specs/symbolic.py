@@ -71,6 +71,31 @@ def leaves(value: Any, name: str) -> Iterator[tuple[str, Any]]:
         yield name, value
 
 
+def leaf_values(value: Any) -> list[Any]:
+    """The values of ``leaves(value, ...)``, in the same order, without building their names: the form for
+    concrete values checked many times a run (conformance evaluates every output of every checked step)."""
+    out: list[Any] = []
+    _collect(value, out)
+    return out
+
+
+def _collect(value: Any, out: list[Any]) -> None:
+    if isinstance(value, EventLog):
+        return
+    if isinstance(value, tuple):  # a record (its fields in order) or a plain tuple
+        for item in value:
+            kind = type(item)
+            if kind is int or kind is bool:
+                out.append(item)
+            else:
+                _collect(item, out)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            _collect(getattr(value, f.name), out)
+    else:
+        out.append(value)
+
+
 def equal(a: Any, b: Any) -> Any:
     """The Z3 formula saying two values of the same shape are equal, leaf by leaf."""
     terms = []
