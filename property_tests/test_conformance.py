@@ -116,3 +116,28 @@ def test_leaf_values_are_the_values_of_leaves_in_order() -> None:
     assert len(seen) >= 5 * 40
     for value in seen:
         assert leaf_values(value) == [v for _, v in leaves(value, "x")]
+
+
+def test_outputs_evaluated_together_are_each_output_evaluated_alone() -> None:
+    """A disagreement is explained from one substitution of every output (``SymbolicDecision.expanded_outputs``);
+    the values are those of each output substituted and simplified alone (compared on every 20th output and the
+    last: alone, each output costs a walk of the shared terms)."""
+    from kernel.commands import commands_of
+    from kernel.core import transition
+    from kernel.logic import PY
+    from specs.symbolic import leaf_values
+
+    checker = Conformance()
+    c = DEFAULT_CONFIG
+    before = initial_state(c)
+    for event in (ev.Tick(1), ev.BolusRequest(0, 7, ev.Source.USER, 20)):
+        sym = checker.decision(type(event))
+        state, fx = transition(c, before, event, PY)
+        commands = commands_of(command_slots(fx, PY))
+        values = leaf_values((c, before, event)) + sym.expected_values(state, fx, commands)
+        to = sym.substituter.values(values)
+        together = sym.substituter.evaluate_arguments(sym.expanded_outputs(), to)
+        assert len(together) == len(sym.outputs) > 100
+        sample = [*range(0, len(sym.outputs), 20), len(sym.outputs) - 1]
+        alone = [sym.substituter.evaluate(sym.expanded(sym.outputs[i][1]), to) for i in sample]
+        assert [together[i] for i in sample] == alone

@@ -97,14 +97,26 @@ class Substituter:
         is returned as a (cut) string, which never equals a kernel value.
         """
         term = as_term(term)
-        replaced = z3.z3._to_expr_ref(
-            z3.Z3_substitute(self._ctx.ref(), term.as_ast(), self._n, self._from, to), self._ctx
-        )
-        done = z3.simplify(replaced)
-        if z3.is_int_value(done):
-            return done.as_long()
-        if z3.is_true(done):
-            return True
-        if z3.is_false(done):
-            return False
-        return "not a value: " + short(done)
+        return _value(z3.simplify(self._substituted(term, to)))
+
+    def evaluate_arguments(self, application: Any, to: Any) -> list[Any]:
+        """``evaluate`` of each argument of ``application`` (an uninterpreted function applied to the terms),
+        with one substitution and one simplification for all of them: shared subterms are done once."""
+        done = z3.simplify(self._substituted(application, to))
+        if done.num_args() != application.num_args():
+            raise ValueError("the application did not survive simplification")
+        return [_value(z3.simplify(argument)) for argument in done.children()]
+
+    def _substituted(self, term: Any, to: Any) -> Any:
+        return z3.z3._to_expr_ref(z3.Z3_substitute(self._ctx.ref(), term.as_ast(), self._n, self._from, to), self._ctx)
+
+
+def _value(done: Any) -> Any:
+    """A simplified term as an ``int`` or a ``bool``, or a (cut) string that never equals a kernel value."""
+    if z3.is_int_value(done):
+        return done.as_long()
+    if z3.is_true(done):
+        return True
+    if z3.is_false(done):
+        return False
+    return "not a value: " + short(done)
