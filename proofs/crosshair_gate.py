@@ -16,6 +16,20 @@ order as workers free up, and the verdicts are merged; a condition is named by
 its file and line.  One process per file left one core idle for most of the
 run: the steps file alone took 285 s, its contracts 1 to 59 s each.
 
+CrossHair explores a function's paths once per ``post:`` line (one checkable
+per condition), so each function's conditions are checked as *one*
+conjunction: the gate writes a copy of the targets file (same name, same line
+numbers, in a temporary directory) in which each function's ``post:`` lines
+become one ``post: (p1) and (p2) and ...`` on the first of them, runs
+CrossHair on that copy, and gives the conjunction's verdict to every condition
+it stands for (a conjunction holds on all paths exactly when each of its parts
+does).  A function whose conjunction is not confirmed is run again as written,
+one condition at a time, so each condition gets its own verdict and
+counterexample, exactly as without the combination.  The per-condition timeout
+then bounds the whole conjunction: never more time for a condition than
+before.  Measured: ``tick_delivers_only_when_delivering`` (8 conditions)
+57.8 s as written, 9.0 s combined.
+
 CrossHair's per-condition timeout does not bound a single path that never
 ends, so each run also has a wall-clock limit (by default the one its whole
 file would get: never less for one of its functions); a run cut off by it
@@ -25,13 +39,15 @@ fails (its conditions count as missing, and ``timed_out`` says why).
 from __future__ import annotations
 
 import ast
+import os
 import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 HERE = pathlib.Path(__file__).parent
 TARGETS = HERE / "crosshair_targets.py"
@@ -63,6 +79,8 @@ class GateResult:
     timed_out: bool = False
     seconds_per_file: dict[str, float] | None = None
     """Seconds of the CrossHair runs of each file, summed over its contract functions' runs."""
+    together: dict[tuple[str, int], tuple[int, ...]] = field(default_factory=dict)
+    """For a condition confirmed as part of its function's conjunction, the lines of that conjunction."""
 
     @property
     def missing(self) -> list[Condition]:
@@ -104,6 +122,29 @@ def postconditions(path: pathlib.Path = TARGETS) -> list[Condition]:
     return found
 
 
+def combined_source(source: str) -> tuple[str, dict[int, list[int]]]:
+    """``source`` with each contract function's ``post:`` lines as one conjunction on the line of the first (the
+    others left blank, so every line keeps its number), and, for each combined line, the lines it stands for."""
+    lines = source.splitlines()
+    stands_for: dict[int, list[int]] = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.FunctionDef) and ast.get_docstring(node)):
+            continue
+        start = node.body[0].lineno
+        end = node.body[0].end_lineno or start
+        posts = [n for n in range(start, end + 1) if lines[n - 1].strip().startswith("post:")]
+        if len(posts) < 2:
+            continue
+        first = lines[posts[0] - 1]
+        indent = first[: len(first) - len(first.lstrip())]
+        parts = [lines[n - 1].strip()[len("post:") :].strip() for n in posts]
+        lines[posts[0] - 1] = indent + "post: " + " and ".join(f"({part})" for part in parts)
+        for n in posts[1:]:
+            lines[n - 1] = ""
+        stands_for[posts[0]] = posts
+    return "\n".join(lines) + "\n", stands_for
+
+
 @dataclass
 class _Run:
     path: pathlib.Path | str
@@ -129,12 +170,21 @@ def _run_one(path: pathlib.Path | str, timeout_per_condition: float, wall_limit_
         str(path),
     ]
     try:
-        run = subprocess.run(command, capture_output=True, text=True, check=False, timeout=wall_limit_s)
+        run = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=wall_limit_s, env=_environment()
+        )
         output, returncode, timed_out = run.stdout + run.stderr, run.returncode, False
     except subprocess.TimeoutExpired as expired:
         output = _text(expired.stdout) + _text(expired.stderr) + f"\n(wall-clock limit {wall_limit_s:.0f} s reached)"
         returncode, timed_out = -1, True
     return _Run(path, output, returncode, timed_out, time.perf_counter() - started)
+
+
+def _environment() -> dict[str, str]:
+    """The repository's root on ``PYTHONPATH``: a targets file copied elsewhere imports ``kernel``, ``proofs``."""
+    root = str(HERE.parent)
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root if not path else root + os.pathsep + path}
 
 
 def run_gate(
@@ -160,16 +210,29 @@ def run_gate(
 
     # A file without contracts is run whole: CrossHair reports what it finds, and the gate judges it.
     targets = [(p, t) for p in paths for t in (list(contract_targets(p, per_file[p]).values()) or [str(p)])]
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        runs = list(pool.map(lambda unit: _run_one(unit[1], timeout_per_condition, limit(unit[0])), targets))
+    with tempfile.TemporaryDirectory(prefix="crosshair-combined-") as scratch:
+        copies: dict[pathlib.Path, tuple[pathlib.Path, dict[int, list[int]]]] = {}
+        for index, p in enumerate(paths):
+            text, stands_for = combined_source(p.read_text())
+            if stands_for:
+                copy = pathlib.Path(scratch) / str(index) / p.name
+                copy.parent.mkdir()
+                copy.write_text(text)
+                copies[p] = (copy, stands_for)
+
+        def check(unit: tuple[pathlib.Path, str]) -> _Checked:
+            return _check_unit(unit[0], unit[1], copies.get(unit[0]), timeout_per_condition, limit(unit[0]))
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            checked = list(pool.map(check, targets))
     verdicts: dict[tuple[str, int], str] = {}
+    together: dict[tuple[str, int], tuple[int, ...]] = {}
     seconds: dict[str, float] = {}
-    for (file, _), run in zip(targets, runs, strict=True):
-        seconds[file.name] = round(seconds.get(file.name, 0.0) + run.seconds, 1)
-        for raw in run.output.splitlines():
-            match = LINE.match(raw.strip())
-            if match and pathlib.Path(match["file"]).name == file.name:
-                verdicts[(file.name, int(match["line"]))] = match["message"].strip()
+    runs = [run for unit in checked for run in unit.runs]
+    for (file, _), unit in zip(targets, checked, strict=True):
+        seconds[file.name] = round(seconds.get(file.name, 0.0) + sum(run.seconds for run in unit.runs), 1)
+        verdicts.update({(file.name, line): message for line, message in unit.verdicts.items()})
+        together.update({(file.name, line): lines for line, lines in unit.together.items()})
     return GateResult(
         conditions,
         verdicts,
@@ -178,7 +241,60 @@ def run_gate(
         "\n".join(run.output for run in runs),
         any(run.timed_out for run in runs),
         seconds,
+        together,
     )
+
+
+def _verdicts(output: str, name: str) -> dict[int, str]:
+    """CrossHair's message for each line of the file called ``name``."""
+    found: dict[int, str] = {}
+    for raw in output.splitlines():
+        match = LINE.match(raw.strip())
+        if match and pathlib.Path(match["file"]).name == name:
+            found[int(match["line"])] = match["message"].strip()
+    return found
+
+
+@dataclass
+class _Checked:
+    runs: list[_Run]
+    verdicts: dict[int, str]
+    together: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+
+def _check_unit(
+    file: pathlib.Path,
+    target: str,
+    copy: tuple[pathlib.Path, dict[int, list[int]]] | None,
+    timeout_per_condition: float,
+    wall_limit_s: float,
+) -> _Checked:
+    """One run unit (a contract function ``FILE:LINE``, or a whole file): the conjunction of its conditions on
+    the combined copy; if that is not confirmed, its conditions one at a time as written (module docstring).
+    The runs made are all returned: a counterexample found by the conjunction fails the gate by its exit code."""
+    if copy is not None and ":" in target:
+        def_line = int(target.rsplit(":", 1)[1])
+        mine = [first for first in copy[1] if _inside(file, def_line, first)]
+        if mine:
+            combined = _run_one(f"{copy[0]}:{def_line}", timeout_per_condition, wall_limit_s)
+            found = _verdicts(combined.output, file.name)
+            if combined.timed_out:
+                return _Checked([combined], found)
+            if combined.returncode == 0 and all(found.get(first) == CONFIRMED for first in mine):
+                together = {number: tuple(copy[1][first]) for first in mine for number in copy[1][first]}
+                return _Checked([combined], {**found, **dict.fromkeys(together, CONFIRMED)}, together)
+            alone = _run_one(target, timeout_per_condition, wall_limit_s)
+            return _Checked([combined, alone], _verdicts(alone.output, file.name))
+    run = _run_one(target, timeout_per_condition, wall_limit_s)
+    return _Checked([run], _verdicts(run.output, file.name))
+
+
+def _inside(file: pathlib.Path, def_line: int, line: int) -> bool:
+    """Whether ``line`` lies in the top-level function defined at ``def_line`` of ``file``."""
+    for node in ast.parse(file.read_text()).body:
+        if isinstance(node, ast.FunctionDef) and node.lineno == def_line:
+            return def_line <= line <= (node.end_lineno or def_line)
+    return False
 
 
 def contract_targets(path: pathlib.Path, conditions: list[Condition] | None = None) -> dict[str, str]:

@@ -52,7 +52,11 @@ wall-clock limit is reached only by a run that never ends, as each condition
 is bounded by its own timeout).  Since the gate itself runs each contract
 function alone (``proofs.crosshair_gate``), this last assumption is the
 gate's own way of running; ``METHOD`` keeps its wording, which describes the
-sampled runs on record, made when the gate ran whole files.
+sampled runs on record, made when the gate ran whole files.  The gate now
+checks a function's conditions as one conjunction first and, when that is
+not confirmed, one at a time (``proofs.crosshair_gate``); this layer runs
+them one at a time, which gives the gate's verdicts (a conjunction is
+confirmed exactly when each part is), more slowly.
 """
 
 from __future__ import annotations

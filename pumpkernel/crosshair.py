@@ -39,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
     console.print(table)
     for name, seconds in (result.seconds_per_file or {}).items():
         console.print(f"  {name}: {seconds} s (its contract functions' CrossHair runs, one process each, summed)")
+    joint = len(result.together)
+    console.print(
+        f"  {joint} of the {len(result.conditions)} conditions were confirmed as part of their function's conjunction "
+        "(one CrossHair condition per contract function; a conjunction holds on all paths exactly when each part does)"
+    )
     for failed, verdict in result.unconfirmed:
         console.print(f"[bold red]{verdict}[/] {failed.function if failed else '?'}")
     console.print("Not exhausted by CrossHair (not part of the gate), covered instead by:")
@@ -60,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
                             "line": c.line,
                             "condition": c.text,
                             "verdict": result.verdict(c),
+                            "checked_as_one_conjunction_of_lines": list(result.together.get(c.key, (c.line,))),
                         }
                         for c in result.conditions
                     ],

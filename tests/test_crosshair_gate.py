@@ -8,6 +8,8 @@ from __future__ import annotations
 import pathlib
 
 from proofs.crosshair_gate import CONFIRMED, run_gate
+from proofs.crosshair_gate import STEPS as STEPS_FILE
+from proofs.crosshair_gate import TARGETS as TARGETS_FILE
 
 
 def test_every_kernel_contract_is_confirmed_over_all_paths() -> None:
@@ -15,6 +17,7 @@ def test_every_kernel_contract_is_confirmed_over_all_paths() -> None:
     assert result.passed, result.output
     assert len(result.conditions) >= 25
     assert all(verdict == CONFIRMED for verdict in result.verdicts.values())
+    assert result.together, "the functions with several conditions were checked as conjunctions"
 
 
 def test_every_handler_and_the_step_are_reached_by_a_contract() -> None:
@@ -142,3 +145,64 @@ def test_each_contract_function_is_its_own_run_and_every_condition_is_in_one() -
         for condition in postconditions(path):
             holding = [s for s in starts if functions[s][0] <= condition.line <= functions[s][1]]
             assert len(holding) == 1, condition
+
+
+def test_the_combined_copy_joins_each_functions_conditions_and_keeps_every_line() -> None:
+    """Each contract function's ``post:`` lines become one conjunction on the first one's line; the others are left
+    blank, so every line keeps its number (verdicts and tracebacks name the written lines)."""
+    from proofs.crosshair_gate import combined_source
+
+    source = (
+        'def f(x: int) -> int:\n    """\n    pre: x > 0\n    post: __return__ > 0\n    post: __return__ < 9\n    """\n'
+    )
+    source += '    return x\n\n\ndef g(x: int) -> int:\n    """\n    post: __return__ == x\n    """\n    return x\n'
+    text, stands_for = combined_source(source)
+    assert stands_for == {4: [4, 5]}
+    lines = text.splitlines()
+    assert len(lines) == len(source.splitlines())
+    assert lines[3] == "    post: (__return__ > 0) and (__return__ < 9)" and lines[4] == ""
+    assert lines[11] == "    post: __return__ == x"
+    for path in (STEPS_FILE, TARGETS_FILE):
+        written = path.read_text().splitlines()
+        copy_text, joined = combined_source(path.read_text())
+        copy = copy_text.splitlines()
+        assert len(copy) == len(written) and joined
+        blanked = {n for lines in joined.values() for n in lines[1:]}
+        for number, (mine, theirs) in enumerate(zip(copy, written, strict=True), start=1):
+            if number in joined:
+                parts = [written[n - 1].strip()[len("post:") :].strip() for n in joined[number]]
+                assert mine.strip() == "post: " + " and ".join(f"({part})" for part in parts)
+            elif number in blanked:
+                assert mine == "" and theirs.strip().startswith("post:")
+            else:
+                assert mine == theirs
+
+
+HALF_FALSE = """
+from kernel.basal import accumulate
+from kernel.logic import PY
+
+
+def half_false(acc: int, rate: int) -> tuple[int, int]:
+    \"\"\"
+    pre: 0 <= acc < 6000
+    pre: 0 <= rate <= 350000
+    post: __return__[1] >= 0
+    post: __return__[1] < 5999
+    \"\"\"
+    return accumulate(acc, rate, PY)
+"""
+
+
+def test_a_false_part_of_a_conjunction_gets_its_own_verdict(tmp_path: pathlib.Path) -> None:
+    """The conjunction is refuted, so the function is checked again one condition at a time: the true condition
+    is confirmed, the false one refuted with its counterexample, and neither is said to be checked jointly."""
+    path = tmp_path / "half_false_targets.py"
+    path.write_text(HALF_FALSE)
+    result = run_gate(30.0, path, wall_limit_s=120.0)
+    assert not result.passed
+    by_line = {c.line: result.verdict(c) or "" for c in result.conditions}
+    true_line, false_line = sorted(by_line)
+    assert by_line[true_line] == CONFIRMED
+    assert "false when calling" in by_line[false_line], result.output[-2000:]
+    assert result.together == {}

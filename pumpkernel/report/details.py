@@ -70,8 +70,20 @@ def _details_blocks(doc: dict[str, Any]) -> list[Block]:
         out.append(
             (
                 "table",
-                ["contract", "line", "condition", "verdict"],
-                [[c["function"], str(c["line"]), f"`{c['condition']}`", c["verdict"]] for c in cross["conditions"]],
+                ["contract", "line", "condition", "verdict", "checked"],
+                [
+                    [c["function"], str(c["line"]), f"`{c['condition']}`", c["verdict"], _checked_as(c)]
+                    for c in cross["conditions"]
+                ],
+            )
+        )
+        out.append(
+            (
+                "p",
+                "Each contract function's conditions are checked by CrossHair as one conjunction (it explores the "
+                "function's paths once per condition); a conjunction holds on all paths exactly when each part does. "
+                "A function whose conjunction is not confirmed is checked again one condition at a time, and those "
+                "verdicts are shown.",
             )
         )
         out.append(("p", "Not exhausted by CrossHair (covered elsewhere):"))
@@ -264,3 +276,11 @@ def volatile_blocks(doc: dict[str, Any]) -> list[Block]:
         ("table", ["step", "seconds"], [[k, f"{v:.1f}"] for k, v in timings["steps_seconds"].items()]),
         ("svg", "chart-times", charts.step_times(doc), "Proof and test times: seconds per step, slowest obligations"),
     ]
+
+
+def _checked_as(condition: dict[str, Any]) -> str:
+    """How a CrossHair condition was checked: alone, or as part of its function's conjunction (lines)."""
+    lines = condition.get("checked_as_one_conjunction_of_lines") or [condition["line"]]
+    if len(lines) < 2:
+        return "alone"
+    return f"in one conjunction, lines {min(lines)}-{max(lines)}"

@@ -167,7 +167,14 @@ def step_crosshair(options: Options, state: dict[str, Any]) -> StepReport:
     for c in result.conditions:
         verdict = result.verdict(c) or "not reported"
         conditions.append(
-            {"function": c.function, "file": c.file, "line": c.line, "condition": c.text, "verdict": verdict}
+            {
+                "function": c.function,
+                "file": c.file,
+                "line": c.line,
+                "condition": c.text,
+                "verdict": verdict,
+                "checked_as_one_conjunction_of_lines": list(result.together.get(c.key, (c.line,))),
+            }
         )
         cases.append(Case("crosshair", f"{c.function}:{c.line}", PASSED if verdict == CONFIRMED else FAILED, verdict))
     data: dict[str, Any] = {
@@ -187,6 +194,8 @@ def step_crosshair(options: Options, state: dict[str, Any]) -> StepReport:
         status = FAILED
         data["output_tail"] = result.output[-4000:]
     summary = f"{confirmed}/{len(conditions)} conditions confirmed over all paths"
+    if result.together:
+        summary += f" ({len(result.together)} as parts of their contract function's conjunction)"
     if result.timed_out:
         summary += " (wall-clock limit reached)"
     return StepReport(name, title, status, summary, data, cases)
