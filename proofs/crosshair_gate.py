@@ -220,7 +220,7 @@ def run_gate(
                 copy.write_text(text)
                 copies[p] = (copy, stands_for)
 
-        def check(unit: tuple[pathlib.Path, str]) -> _Checked:
+        def check(unit: tuple[pathlib.Path, str]) -> UnitCheck:
             return _check_unit(unit[0], unit[1], copies.get(unit[0]), timeout_per_condition, limit(unit[0]))
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
@@ -256,7 +256,10 @@ def _verdicts(output: str, name: str) -> dict[int, str]:
 
 
 @dataclass
-class _Checked:
+class UnitCheck:
+    """The runs one unit took, the verdict of each line of its file they reported, and the conditions confirmed
+    as parts of a conjunction (line -> the conjunction's lines)."""
+
     runs: list[_Run]
     verdicts: dict[int, str]
     together: dict[int, tuple[int, ...]] = field(default_factory=dict)
@@ -268,7 +271,7 @@ def _check_unit(
     copy: tuple[pathlib.Path, dict[int, list[int]]] | None,
     timeout_per_condition: float,
     wall_limit_s: float,
-) -> _Checked:
+) -> UnitCheck:
     """One run unit (a contract function ``FILE:LINE``, or a whole file): the conjunction of its conditions on
     the combined copy; if that is not confirmed, its conditions one at a time as written (module docstring).
     The runs made are all returned: a counterexample found by the conjunction fails the gate by its exit code."""
@@ -279,14 +282,27 @@ def _check_unit(
             combined = _run_one(f"{copy[0]}:{def_line}", timeout_per_condition, wall_limit_s)
             found = _verdicts(combined.output, file.name)
             if combined.timed_out:
-                return _Checked([combined], found)
+                return UnitCheck([combined], found)
             if combined.returncode == 0 and all(found.get(first) == CONFIRMED for first in mine):
                 together = {number: tuple(copy[1][first]) for first in mine for number in copy[1][first]}
-                return _Checked([combined], {**found, **dict.fromkeys(together, CONFIRMED)}, together)
+                return UnitCheck([combined], {**found, **dict.fromkeys(together, CONFIRMED)}, together)
             alone = _run_one(target, timeout_per_condition, wall_limit_s)
-            return _Checked([combined, alone], _verdicts(alone.output, file.name))
+            return UnitCheck([combined, alone], _verdicts(alone.output, file.name))
     run = _run_one(target, timeout_per_condition, wall_limit_s)
-    return _Checked([run], _verdicts(run.output, file.name))
+    return UnitCheck([run], _verdicts(run.output, file.name))
+
+
+def check_function(path: pathlib.Path, target: str, timeout_per_condition: float, wall_limit_s: float) -> UnitCheck:
+    """One contract function (``target`` = ``FILE:LINE`` of its ``def`` in ``path``) checked as the gate checks it:
+    its conditions as one conjunction on a combined copy, then one at a time if that is not confirmed."""
+    text, stands_for = combined_source(path.read_text())
+    with tempfile.TemporaryDirectory(prefix="crosshair-combined-") as scratch:
+        copy = None
+        if stands_for:
+            copy_path = pathlib.Path(scratch) / path.name
+            copy_path.write_text(text)
+            copy = (copy_path, stands_for)
+        return _check_unit(path, target, copy, timeout_per_condition, wall_limit_s)
 
 
 def _inside(file: pathlib.Path, def_line: int, line: int) -> bool:

@@ -12,8 +12,9 @@ function, named as the gate's ``KILLED-BY`` names it (its bare name).
 
 ``baseline`` (unmutated kernel, once per kernel):
 
-1. every unit is run alone, exactly as the gate runs a file (the gate's own
-   ``_run_one``: same ``--report_all --analysis_kind PEP316
+1. every unit is run alone, exactly as the gate runs it (the gate's own
+   ``check_function``: its conditions as one conjunction, then one at a time
+   if that is not confirmed; same ``--report_all --analysis_kind PEP316
    --per_condition_timeout`` as ``run_gate``'s default, and as wall-clock
    limit the gate's limit for the unit's whole file), and must confirm every
    one of its conditions: its seconds are recorded;
@@ -52,11 +53,12 @@ wall-clock limit is reached only by a run that never ends, as each condition
 is bounded by its own timeout).  Since the gate itself runs each contract
 function alone (``proofs.crosshair_gate``), this last assumption is the
 gate's own way of running; ``METHOD`` keeps its wording, which describes the
-sampled runs on record, made when the gate ran whole files.  The gate now
-checks a function's conditions as one conjunction first and, when that is
-not confirmed, one at a time (``proofs.crosshair_gate``); this layer runs
-them one at a time, which gives the gate's verdicts (a conjunction is
-confirmed exactly when each part is), more slowly.
+sampled runs on record, made when the gate ran whole files and each
+condition was its own CrossHair condition.  The traced run of step 2 checks
+each condition as written (one at a time); on the unmutated kernel, where
+every part holds, the conjunction evaluates every part on every explored
+path, so the union of those runs' calls is what it calls (an argument, not a
+measurement).
 """
 
 from __future__ import annotations
@@ -72,7 +74,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from proofs.crosshair_gate import ALL_TARGETS, CONFIRMED, LINE, _run_one, contract_targets, postconditions, run_gate
+from proofs.crosshair_gate import (
+    ALL_TARGETS,
+    CONFIRMED,
+    LINE,
+    check_function,
+    contract_targets,
+    postconditions,
+    run_gate,
+)
 from property_tests import mutmut_names
 from property_tests.mutation import kernel_sha256
 from property_tests.mutmut_names import kernel_module, mutated_function, mutmut_name
@@ -149,6 +159,11 @@ def judge(unit: dict[str, Any], output: str, returncode: int, timed_out: bool) -
         match = LINE.match(raw.strip())
         if match and Path(match["file"]).name == unit["file"]:
             verdicts[int(match["line"])] = match["message"].strip()
+    return judge_verdicts(unit, verdicts, returncode, timed_out)
+
+
+def judge_verdicts(unit: dict[str, Any], verdicts: dict[int, str], returncode: int, timed_out: bool) -> str:
+    """``judge`` on the verdicts already read (line -> CrossHair's message)."""
     if timed_out:
         return "wall-clock limit"
     for line in unit["conditions"]:
@@ -161,9 +176,13 @@ def judge(unit: dict[str, Any], output: str, returncode: int, timed_out: bool) -
 
 
 def check_unit(unit: dict[str, Any]) -> tuple[str, float]:
-    """Run one unit alone with the gate's own command: (why it failed or '', seconds)."""
-    run = _run_one(Path(unit["target"]), TIMEOUT_PER_CONDITION_S, wall_limit_s(unit["file"]))
-    return judge(unit, run.output, run.returncode, run.timed_out), run.seconds
+    """Run one unit alone as the gate runs it (``check_function``: its conditions as one conjunction, then one at
+    a time if that is not confirmed): (why it failed or '', seconds)."""
+    path = next(p for p in ALL_TARGETS if p.name == unit["file"])
+    checked = check_function(path, unit["target"], TIMEOUT_PER_CONDITION_S, wall_limit_s(unit["file"]))
+    returncode = max(abs(run.returncode) for run in checked.runs)
+    timed_out = any(run.timed_out for run in checked.runs)
+    return judge_verdicts(unit, checked.verdicts, returncode, timed_out), sum(run.seconds for run in checked.runs)
 
 
 def trace_unit(unit: dict[str, Any]) -> tuple[str, float, list[str]]:
