@@ -273,6 +273,11 @@ def is_product(term: Any) -> bool:
     return is_term(term) and term.get_id() in _PRODUCTS
 
 
+def is_product_id(key: int) -> bool:
+    """The AST id of a ``mul_small_<bits>(x, k)`` application made by ``Z3Logic.mul_small`` in this process."""
+    return key in _PRODUCTS
+
+
 def product_definitions(products: Collection[int]) -> list[Any]:
     """``mul_small_<bits>(x, k) == sum`` for the products with these AST ids, and for every product inside their
     sums, transitively (a product of a product), in a fixed order."""

@@ -163,3 +163,55 @@ def test_a_chained_goal_leans_on_the_goals_before_it_and_a_false_one_still_fails
         _check(Query(hyps, [], goals, using=using), 5.0)  # GOAL:b without chained=True
     with pytest.raises(ValueError, match="no goal"):
         _check(Query(hyps, [], goals, chained=True, using={"d": ("A",)}), 5.0)
+
+
+def _constants_by_python_objects(term: Any, memo: dict[int, frozenset[str]]) -> frozenset[str]:
+    """The definition ``proofs.slicing._constants`` keeps, walked through ``z3``'s Python objects."""
+    import z3
+
+    from proofs.slicing import PRODUCT_MARK
+    from specs.z3_logic import is_product
+
+    key = term.get_id()
+    if key not in memo:
+        if z3.is_const(term) and term.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            memo[key] = frozenset((term.decl().name(),))
+        else:
+            found: set[str] = set()
+            for child in term.children():
+                found |= _constants_by_python_objects(child, memo)
+            if is_product(term):
+                found.add(f"{PRODUCT_MARK}{key}")
+            memo[key] = frozenset(found)
+    return memo[key]
+
+
+def test_the_constant_walk_through_the_c_api_finds_what_the_python_objects_show() -> None:
+    """The slicer reads constants through Z3's C API; on every hypothesis and definition of two steps (a tick, with
+    products, and a bolus request) and on a quantified formula, it finds the same names as the walk through
+    ``z3``'s Python objects, and marks the same product applications."""
+    import sys
+
+    import z3
+
+    from proofs.slicing import _constants
+    from specs.z3_logic import Z3Logic
+
+    ctx = Context()
+    terms: list[Any] = []
+    for event in ("Tick", "BolusRequest"):
+        st = ctx.step(event)
+        terms += [f for _, f in ctx.invariant_hypotheses(st.before)] + list(st.definitions)
+    x, k = z3.Int("walk_x"), z3.Int("walk_k")
+    product = Z3Logic().mul_small(x, k, 4)
+    terms += [product + 1 == x, z3.ForAll([x], z3.Implies(x > k, product >= 0)), z3.IntVal(3) > 2]
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        reference: dict[int, frozenset[str]] = {}
+        fast: dict[int, frozenset[str]] = {}
+        for term in terms:
+            assert _constants(term, fast) == _constants_by_python_objects(term, reference)
+    finally:
+        sys.setrecursionlimit(old_limit)
+    assert any(name.startswith("mul_small#") for term in terms for name in _constants(term, fast))
