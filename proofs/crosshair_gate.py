@@ -9,9 +9,8 @@ code must be 0.  Anything else (``Not confirmed``, an error, a counterexample,
 The targets are ``proofs/crosshair_targets.py`` (helpers of the kernel) and
 ``proofs/crosshair_steps.py`` (every handler through ``kernel.core.transition``,
 and ``kernel.step.step``).  Each contract function is checked by its own
-CrossHair process (target ``FILE:LINE``, CrossHair's smallest target; each
-``post:`` line is still its own condition with its own per-condition
-timeout), at most ``jobs`` at a time (two cores: two at once), taken in file
+CrossHair process (target ``FILE:LINE``, CrossHair's smallest target; its
+conditions are joined, see below), at most ``jobs`` at a time (two cores: two at once), taken in file
 order as workers free up, and the verdicts are merged; a condition is named by
 its file and line.  One process per file left one core idle for most of the
 run: the steps file alone took 285 s, its contracts 1 to 59 s each.

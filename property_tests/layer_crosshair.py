@@ -6,8 +6,8 @@ The whole layer is ``proofs.crosshair_gate.run_gate()``: ``crosshair check``
 on ``proofs/crosshair_steps.py`` and ``proofs/crosshair_targets.py``, every
 condition (``post:`` line) must say "Confirmed over all paths."  CrossHair's
 smallest target is a function (``FILE:LINE`` targets the contract function
-holding that line; each of its ``post:`` lines is still its own condition
-with its own per-condition timeout), so the *unit* here is a contract
+holding that line; the gate checks its ``post:`` lines as one conjunction,
+then one at a time if that is not confirmed), so the *unit* here is a contract
 function, named as the gate's ``KILLED-BY`` names it (its bare name).
 
 ``baseline`` (unmutated kernel, once per kernel):
