@@ -226,10 +226,10 @@ def _check(query: Query, budget_s: float) -> tuple[Any, z3.Solver | None, list[s
             restricted = Slicer([h for h in tracked + proved if h[0] in wanted], plain)
         for part in _parts(_bool(goal)):
             sliced = _prove_sliced(restricted, part) if restricted is not None else None
-            if sliced is None:
+            if sliced is None and slicer.parts:  # without tracked hypotheses a slice is the goal alone: no use
                 sliced = _prove_sliced(slicer, part)
-            if sliced is None:
-                sliced = _prove_halves(slicer, part)
+                if sliced is None:
+                    sliced = _prove_halves(slicer, part)
             if sliced is not None:
                 mine.update(resolved(sliced))
                 continue
@@ -269,7 +269,9 @@ def _prove_halves(slicer: Slicer, part: Any) -> list[str] | None:
     The same conjunction, proved piecewise on smaller slices: sound as slicing is.  Halving finds a false conjunct
     among a chunk's 256 in about 16 sliced attempts where trying each conjunct took up to 256 (a planted defect's
     refutation), and stops at it; the caller then runs the full query, whose model is the counterexample."""
-    if not z3.is_and(part) or len(part.children()) < 2:
+    if not z3.is_and(part) or len(part.children()) < 2 or not slicer.slice(part):
+        # With no hypothesis in the part's slice (a query without tracked hypotheses), each half's slice is empty
+        # too: the part failed alone, so some half fails alone.  Straight to the full query.
         return None
     children = part.children()
     used: set[str] = set()

@@ -215,3 +215,23 @@ def test_the_constant_walk_through_the_c_api_finds_what_the_python_objects_show(
     finally:
         sys.setrecursionlimit(old_limit)
     assert any(name.startswith("mul_small#") for term in terms for name in _constants(term, fast))
+
+
+def test_a_query_without_tracked_hypotheses_goes_straight_to_the_full_query() -> None:
+    """With no tracked hypothesis and only definitions among the plain ones, every slice is empty: the runner does
+    not try slices (they could only fail on what needs a definition) and the full query, definitions included,
+    decides each goal."""
+    import z3
+
+    from proofs.framework import Query, _check
+    from proofs.slicing import Slicer
+
+    a = z3.Int("straight_a")
+    pick = z3.Bool("pick!straight_test")
+    definition = pick == (a > 0)
+    assert not Slicer([], [definition]).parts
+    goals = [("needs-the-definition", z3.Implies(a > 0, pick)), ("and-more", z3.Implies(a > 5, pick))]
+    answer, _, used, _ = _check(Query([], [definition], goals), 5.0)
+    assert answer == z3.unsat and used == []
+    answer, _, _, name = _check(Query([], [definition], [("false", z3.Implies(a > -1, pick))]), 5.0)
+    assert answer == z3.sat and name == "false"
