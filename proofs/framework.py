@@ -270,8 +270,8 @@ def _prove_halves(slicer: Slicer, part: Any) -> list[str] | None:
     among a chunk's 256 in about 16 sliced attempts where trying each conjunct took up to 256 (a planted defect's
     refutation), and stops at it; the caller then runs the full query, whose model is the counterexample."""
     if not z3.is_and(part) or len(part.children()) < 2 or not slicer.slice(part):
-        # With no hypothesis in the part's slice (a query without tracked hypotheses), each half's slice is empty
-        # too: the part failed alone, so some half fails alone.  Straight to the full query.
+        # With no hypothesis in the part's slice, each half's slice is empty too: the part failed alone (a model,
+        # or out of budget), and a conjunction is valid alone only if each half is.  Straight to the full query.
         return None
     children = part.children()
     used: set[str] = set()
