@@ -103,6 +103,10 @@ class GateResult:
     def verdict(self, condition: Condition) -> str | None:
         return self.verdicts.get(condition.key)
 
+    def checked_with(self, condition: Condition) -> list[int]:
+        """The lines of the conjunction ``condition`` was confirmed in, or its own line alone."""
+        return list(self.together.get(condition.key, (condition.line,)))
+
 
 def postconditions(path: pathlib.Path = TARGETS) -> list[Condition]:
     """Every ``post:`` line of every contract in a targets file, with its line number."""
@@ -123,7 +127,8 @@ def postconditions(path: pathlib.Path = TARGETS) -> list[Condition]:
 
 def combined_source(source: str) -> tuple[str, dict[int, list[int]]]:
     """``source`` with each contract function's ``post:`` lines as one conjunction on the line of the first (the
-    others left blank, so every line keeps its number), and, for each combined line, the lines it stands for."""
+    others left blank, so every line keeps its number), and, for each function with two or more (by the line of
+    its ``def``), the lines the conjunction stands for."""
     lines = source.splitlines()
     stands_for: dict[int, list[int]] = {}
     for node in ast.parse(source).body:
@@ -140,8 +145,23 @@ def combined_source(source: str) -> tuple[str, dict[int, list[int]]]:
         lines[posts[0] - 1] = indent + "post: " + " and ".join(f"({part})" for part in parts)
         for n in posts[1:]:
             lines[n - 1] = ""
-        stands_for[posts[0]] = posts
+        stands_for[node.lineno] = posts
     return "\n".join(lines) + "\n", stands_for
+
+
+Copy = tuple[pathlib.Path, dict[int, list[int]]]
+"""A targets file's combined copy and ``combined_source``'s lines per function."""
+
+
+def _combined_copy(path: pathlib.Path, directory: pathlib.Path) -> Copy | None:
+    """Write ``path``'s combined copy into ``directory`` (same file name), if any function has two conditions."""
+    text, stands_for = combined_source(path.read_text())
+    if not stands_for:
+        return None
+    directory.mkdir(parents=True, exist_ok=True)
+    copy = directory / path.name
+    copy.write_text(text)
+    return copy, stands_for
 
 
 @dataclass
@@ -210,14 +230,7 @@ def run_gate(
     # A file without contracts is run whole: CrossHair reports what it finds, and the gate judges it.
     targets = [(p, t) for p in paths for t in (list(contract_targets(p, per_file[p]).values()) or [str(p)])]
     with tempfile.TemporaryDirectory(prefix="crosshair-combined-") as scratch:
-        copies: dict[pathlib.Path, tuple[pathlib.Path, dict[int, list[int]]]] = {}
-        for index, p in enumerate(paths):
-            text, stands_for = combined_source(p.read_text())
-            if stands_for:
-                copy = pathlib.Path(scratch) / str(index) / p.name
-                copy.parent.mkdir()
-                copy.write_text(text)
-                copies[p] = (copy, stands_for)
+        copies = {p: _combined_copy(p, pathlib.Path(scratch) / str(index)) for index, p in enumerate(paths)}
 
         def check(unit: tuple[pathlib.Path, str]) -> UnitCheck:
             return _check_unit(unit[0], unit[1], copies.get(unit[0]), timeout_per_condition, limit(unit[0]))
@@ -244,7 +257,7 @@ def run_gate(
     )
 
 
-def _verdicts(output: str, name: str) -> dict[int, str]:
+def verdicts_of(output: str, name: str) -> dict[int, str]:
     """CrossHair's message for each line of the file called ``name``."""
     found: dict[int, str] = {}
     for raw in output.splitlines():
@@ -267,49 +280,35 @@ class UnitCheck:
 def _check_unit(
     file: pathlib.Path,
     target: str,
-    copy: tuple[pathlib.Path, dict[int, list[int]]] | None,
+    copy: Copy | None,
     timeout_per_condition: float,
     wall_limit_s: float,
 ) -> UnitCheck:
     """One run unit (a contract function ``FILE:LINE``, or a whole file): the conjunction of its conditions on
     the combined copy; if that is not confirmed, its conditions one at a time as written (module docstring).
     The runs made are all returned: a counterexample found by the conjunction fails the gate by its exit code."""
-    if copy is not None and ":" in target:
-        def_line = int(target.rsplit(":", 1)[1])
-        mine = [first for first in copy[1] if _inside(file, def_line, first)]
-        if mine:
-            combined = _run_one(f"{copy[0]}:{def_line}", timeout_per_condition, wall_limit_s)
-            found = _verdicts(combined.output, file.name)
-            if combined.timed_out:
-                return UnitCheck([combined], found)
-            if combined.returncode == 0 and all(found.get(first) == CONFIRMED for first in mine):
-                together = {number: tuple(copy[1][first]) for first in mine for number in copy[1][first]}
-                return UnitCheck([combined], {**found, **dict.fromkeys(together, CONFIRMED)}, together)
-            alone = _run_one(target, timeout_per_condition, wall_limit_s)
-            return UnitCheck([combined, alone], _verdicts(alone.output, file.name))
+    def_line = int(target.rsplit(":", 1)[1]) if ":" in target else None
+    posts = copy[1].get(def_line) if copy is not None and def_line is not None else None
+    if copy is not None and posts:
+        combined = _run_one(f"{copy[0]}:{def_line}", timeout_per_condition, wall_limit_s)
+        found = verdicts_of(combined.output, file.name)
+        if combined.timed_out:
+            return UnitCheck([combined], found)
+        if combined.returncode == 0 and found.get(posts[0]) == CONFIRMED:
+            together = dict.fromkeys(posts, tuple(posts))
+            return UnitCheck([combined], {**found, **dict.fromkeys(posts, CONFIRMED)}, together)
+        alone = _run_one(target, timeout_per_condition, wall_limit_s)
+        return UnitCheck([combined, alone], verdicts_of(alone.output, file.name))
     run = _run_one(target, timeout_per_condition, wall_limit_s)
-    return UnitCheck([run], _verdicts(run.output, file.name))
+    return UnitCheck([run], verdicts_of(run.output, file.name))
 
 
 def check_function(path: pathlib.Path, target: str, timeout_per_condition: float, wall_limit_s: float) -> UnitCheck:
     """One contract function (``target`` = ``FILE:LINE`` of its ``def`` in ``path``) checked as the gate checks it:
     its conditions as one conjunction on a combined copy, then one at a time if that is not confirmed."""
-    text, stands_for = combined_source(path.read_text())
     with tempfile.TemporaryDirectory(prefix="crosshair-combined-") as scratch:
-        copy = None
-        if stands_for:
-            copy_path = pathlib.Path(scratch) / path.name
-            copy_path.write_text(text)
-            copy = (copy_path, stands_for)
+        copy = _combined_copy(path, pathlib.Path(scratch))
         return _check_unit(path, target, copy, timeout_per_condition, wall_limit_s)
-
-
-def _inside(file: pathlib.Path, def_line: int, line: int) -> bool:
-    """Whether ``line`` lies in the top-level function defined at ``def_line`` of ``file``."""
-    for node in ast.parse(file.read_text()).body:
-        if isinstance(node, ast.FunctionDef) and node.lineno == def_line:
-            return def_line <= line <= (node.end_lineno or def_line)
-    return False
 
 
 def contract_targets(path: pathlib.Path, conditions: list[Condition] | None = None) -> dict[str, str]:

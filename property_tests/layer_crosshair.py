@@ -77,11 +77,11 @@ from typing import Any
 from proofs.crosshair_gate import (
     ALL_TARGETS,
     CONFIRMED,
-    LINE,
     check_function,
     contract_targets,
     postconditions,
     run_gate,
+    verdicts_of,
 )
 from property_tests import mutmut_names
 from property_tests.mutation import kernel_sha256
@@ -154,12 +154,7 @@ def wall_limit_s(file_name: str, paths: tuple[Path, ...] = ALL_TARGETS) -> float
 
 def judge(unit: dict[str, Any], output: str, returncode: int, timed_out: bool) -> str:
     """'' when every condition of ``unit`` is reported confirmed (and exit 0, in time), else why not."""
-    verdicts: dict[int, str] = {}
-    for raw in output.splitlines():
-        match = LINE.match(raw.strip())
-        if match and Path(match["file"]).name == unit["file"]:
-            verdicts[int(match["line"])] = match["message"].strip()
-    return judge_verdicts(unit, verdicts, returncode, timed_out)
+    return judge_verdicts(unit, verdicts_of(output, unit["file"]), returncode, timed_out)
 
 
 def judge_verdicts(unit: dict[str, Any], verdicts: dict[int, str], returncode: int, timed_out: bool) -> str:

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                             "line": c.line,
                             "condition": c.text,
                             "verdict": result.verdict(c),
-                            "checked_as_one_conjunction_of_lines": list(result.together.get(c.key, (c.line,))),
+                            "checked_as_one_conjunction_of_lines": result.checked_with(c),
                         }
                         for c in result.conditions
                     ],

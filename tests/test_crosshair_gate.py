@@ -157,7 +157,7 @@ def test_the_combined_copy_joins_each_functions_conditions_and_keeps_every_line(
     )
     source += '    return x\n\n\ndef g(x: int) -> int:\n    """\n    post: __return__ == x\n    """\n    return x\n'
     text, stands_for = combined_source(source)
-    assert stands_for == {4: [4, 5]}
+    assert stands_for == {1: [4, 5]}  # by the line of f's def
     lines = text.splitlines()
     assert len(lines) == len(source.splitlines())
     assert lines[3] == "    post: (__return__ > 0) and (__return__ < 9)" and lines[4] == ""
@@ -167,10 +167,12 @@ def test_the_combined_copy_joins_each_functions_conditions_and_keeps_every_line(
         copy_text, joined = combined_source(path.read_text())
         copy = copy_text.splitlines()
         assert len(copy) == len(written) and joined
+        assert all(written[k - 1].startswith("def ") and k < lines[0] for k, lines in joined.items())
+        firsts = {lines[0]: lines for lines in joined.values()}
         blanked = {n for lines in joined.values() for n in lines[1:]}
         for number, (mine, theirs) in enumerate(zip(copy, written, strict=True), start=1):
-            if number in joined:
-                parts = [written[n - 1].strip()[len("post:") :].strip() for n in joined[number]]
+            if number in firsts:
+                parts = [written[n - 1].strip()[len("post:") :].strip() for n in firsts[number]]
                 assert mine.strip() == "post: " + " and ".join(f"({part})" for part in parts)
             elif number in blanked:
                 assert mine == "" and theirs.strip().startswith("post:")

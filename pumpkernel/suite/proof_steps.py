@@ -173,7 +173,7 @@ def step_crosshair(options: Options, state: dict[str, Any]) -> StepReport:
                 "line": c.line,
                 "condition": c.text,
                 "verdict": verdict,
-                "checked_as_one_conjunction_of_lines": list(result.together.get(c.key, (c.line,))),
+                "checked_as_one_conjunction_of_lines": result.checked_with(c),
             }
         )
         cases.append(Case("crosshair", f"{c.function}:{c.line}", PASSED if verdict == CONFIRMED else FAILED, verdict))
