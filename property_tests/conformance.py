@@ -45,6 +45,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import z3
@@ -99,19 +100,15 @@ class SymbolicDecision:
     expansions: dict[int, tuple[Any, Any]] = field(default_factory=dict)
     """``expanded``'s results by the term's AST id (with the term, kept alive so that its id stays its own)."""
 
-    all_outputs: list[Any] = field(default_factory=list)
-    """``expanded_outputs``' result, once built (a one-element cache)."""
-
+    @cached_property
     def expanded_outputs(self) -> Any:
         """Every output, expanded, as the arguments of one application ``outputs!(...)``, built once per process:
         the explanation of a disagreement then substitutes and simplifies once for all outputs (shared subterms
         once), not once per output (2,000 and more outputs, each a walk of the shared terms: seconds each time)."""
-        if not self.all_outputs:
-            terms = [as_term(term) for _, term in self.outputs]
-            app = z3.Function("outputs!", *(t.sort() for t in terms), z3.BoolSort())(*terms)
-            named = z3.substitute(app, *self.definitions) if self.definitions else app
-            self.all_outputs.append(expand_products(named))
-        return self.all_outputs[0]
+        terms = [as_term(term) for _, term in self.outputs]
+        app = z3.Function("outputs!", *(t.sort() for t in terms), z3.BoolSort())(*terms)
+        named = z3.substitute(app, *self.definitions) if self.definitions else app
+        return expand_products(named)
 
     def expanded(self, term: Any) -> Any:
         """``term`` with every named intermediate and every product expanded (inputs and expected values only);
@@ -284,7 +281,7 @@ class Conformance:
         if broken:
             lines.append(f"  primitives outside their domain: {', '.join(sorted(set(broken)))}")
         shown = 0
-        got_all = sym.substituter.evaluate_arguments(sym.expanded_outputs(), to)
+        got_all = sym.substituter.evaluate_arguments(sym.expanded_outputs, to)
         for (path, _), got, want in zip(sym.outputs, got_all, expected, strict=True):
             if not _same(got, want):
                 if shown < MAX_DIFFS:

@@ -42,6 +42,7 @@ from typing import Any
 import z3
 
 from kernel.logic import PY
+from property_tests.z3_fast import value_of
 from specs.z3_logic import Z3Logic, expand_products
 
 LITERAL_ARGS: dict[str, frozenset[int]] = {
@@ -145,13 +146,10 @@ def _evaluate(value: Any, pairs: list[tuple[Any, Any]]) -> Any:
     if isinstance(value, z3.ExprRef):
         value = expand_products(value)  # a product is its shift-and-add sum (specs.z3_logic, "A product")
         done = z3.simplify(z3.substitute(value, *pairs)) if pairs else z3.simplify(value)
-        if z3.is_int_value(done):
-            return done.as_long()
-        if z3.is_true(done):
-            return True
-        if z3.is_false(done):
-            return False
-        raise ValueError(f"did not evaluate to a value: {_short(done)}")
+        found = value_of(done)
+        if found is None:
+            raise ValueError(f"did not evaluate to a value: {_short(done)}")
+        return found
     if isinstance(value, tuple):
         parts = [_evaluate(v, pairs) for v in value]
         return type(value)(*parts) if hasattr(type(value), "_fields") else tuple(parts)

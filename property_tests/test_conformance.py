@@ -136,7 +136,7 @@ def test_outputs_evaluated_together_are_each_output_evaluated_alone() -> None:
         commands = commands_of(command_slots(fx, PY))
         values = leaf_values((c, before, event)) + sym.expected_values(state, fx, commands)
         to = sym.substituter.values(values)
-        together = sym.substituter.evaluate_arguments(sym.expanded_outputs(), to)
+        together = sym.substituter.evaluate_arguments(sym.expanded_outputs, to)
         assert len(together) == len(sym.outputs) > 100
         sample = [*range(0, len(sym.outputs), 20), len(sym.outputs) - 1]
         alone = [sym.substituter.evaluate(sym.expanded(sym.outputs[i][1]), to) for i in sample]

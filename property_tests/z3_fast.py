@@ -96,8 +96,7 @@ class Substituter:
         Returns an ``int`` or a ``bool``; a term that does not simplify to a value
         is returned as a (cut) string, which never equals a kernel value.
         """
-        term = as_term(term)
-        return _value(z3.simplify(self._substituted(term, to)))
+        return _value_or_text(z3.simplify(self._substituted(as_term(term), to)))
 
     def evaluate_arguments(self, application: Any, to: Any) -> list[Any]:
         """``evaluate`` of each argument of ``application`` (an uninterpreted function applied to the terms),
@@ -105,18 +104,24 @@ class Substituter:
         done = z3.simplify(self._substituted(application, to))
         if done.num_args() != application.num_args():
             raise ValueError("the application did not survive simplification")
-        return [_value(z3.simplify(argument)) for argument in done.children()]
+        return [_value_or_text(z3.simplify(argument)) for argument in done.children()]
 
     def _substituted(self, term: Any, to: Any) -> Any:
         return z3.z3._to_expr_ref(z3.Z3_substitute(self._ctx.ref(), term.as_ast(), self._n, self._from, to), self._ctx)
 
 
-def _value(done: Any) -> Any:
-    """A simplified term as an ``int`` or a ``bool``, or a (cut) string that never equals a kernel value."""
+def value_of(done: Any) -> int | bool | None:
+    """A simplified term's Python ``int`` or ``bool``, or ``None`` if it is not a value."""
     if z3.is_int_value(done):
-        return done.as_long()
+        return int(done.as_long())
     if z3.is_true(done):
         return True
     if z3.is_false(done):
         return False
-    return "not a value: " + short(done)
+    return None
+
+
+def _value_or_text(done: Any) -> Any:
+    """``value_of``, or a (cut) string that never equals a kernel value."""
+    value = value_of(done)
+    return "not a value: " + short(done) if value is None else value
