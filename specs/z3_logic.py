@@ -202,13 +202,7 @@ class Z3Logic:
     def divmod_bounded(self, n: Any, d: Any, bits: int) -> tuple[Any, Any]:
         if not is_term(n) and not is_term(d):
             return n // d, n % d
-        quotient: Any = 0
-        rest = n
-        for bit in range(bits - 1, -1, -1):
-            weight = 1 << bit
-            take = rest >= d * weight
-            rest = z3.If(take, rest - d * weight, rest)
-            quotient = quotient + z3.If(take, weight, 0)
+        _, quotient, rest = restoring_steps(n, d, bits)[-1]
         # Inside the domain (d >= 1, 0 <= n < d * 2**bits) the remainder ends below d; outside it does not.
         self._need(f"divmod_bounded/{bits}", z3.And(d >= 1, n >= 0, rest < d))
         return quotient, rest
@@ -238,8 +232,26 @@ Z3 = Z3Logic()
 """The logic the proofs run the kernel on (records no side conditions)."""
 
 
-def _shift_and_add(x: Any, k: Any, bits: int) -> Any:
-    """``x * k`` for ``0 <= k < 2**bits`` as a sum of ``bits`` terms, each ``x`` shifted or 0."""
+def restoring_steps(n: Any, d: Any, bits: int) -> list[tuple[int, Any, Any]]:
+    """The restoring division of ``n`` by ``d`` bit by bit, as ``divmod_bounded`` builds it: after each bit,
+    highest first, ``(bit, quotient so far, rest so far)``; the last entry is its answer.  The terms in between
+    are what lemma chains about the division name (``proofs.arithmetic_lemmas``)."""
+    steps: list[tuple[int, Any, Any]] = []
+    quotient: Any = 0
+    rest = n
+    for bit in range(bits - 1, -1, -1):
+        weight = 1 << bit
+        take = rest >= d * weight
+        rest = z3.If(take, rest - d * weight, rest)
+        quotient = quotient + z3.If(take, weight, 0)
+        steps.append((bit, quotient, rest))
+    return steps
+
+
+def shift_and_add_steps(x: Any, k: Any, bits: int) -> list[tuple[int, Any]]:
+    """``x * k`` for ``0 <= k < 2**bits`` bit by bit of ``k``, highest first: after each bit ``(bit, the sum so
+    far)``, each term ``x`` shifted or 0; the last sum is the product (``_shift_and_add``)."""
+    steps: list[tuple[int, Any]] = []
     product: Any = 0
     rest = k
     for bit in range(bits - 1, -1, -1):
@@ -247,7 +259,13 @@ def _shift_and_add(x: Any, k: Any, bits: int) -> Any:
         take = rest >= weight
         product = product + z3.If(take, x * weight, 0)
         rest = rest - z3.If(take, weight, 0)
-    return product
+        steps.append((bit, product))
+    return steps
+
+
+def _shift_and_add(x: Any, k: Any, bits: int) -> Any:
+    """``x * k`` for ``0 <= k < 2**bits`` as a sum of ``bits`` terms, each ``x`` shifted or 0."""
+    return shift_and_add_steps(x, k, bits)[-1][1]
 
 
 _FUNCTIONS: dict[int, tuple[Any, Any]] = {}
