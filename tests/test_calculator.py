@@ -3,8 +3,7 @@
 Property tests (Hypothesis) run the shipped ``calculate`` on every kind of
 valid input and check it against an independent exact reference written with
 ``fractions.Fraction`` from the documented rule, and check the CALC
-properties that ``proofs.families.calculator`` proves (CALC-1, CALC-4; CALC-2 and CALC-3 are
-open obligations there, tested here): never negative, never above a
+properties that ``proofs.families.calculator`` proves (CALC-1..4): never negative, never above a
 limit (CALC-1), monotone (CALC-2), rounded down by less than one increment
 (CALC-3), disabled and warned as CALC-4 says.  A sample of inputs is also run
 through the Z3 interpretation of the same code, which must agree with Python.
@@ -428,8 +427,9 @@ def test_recommend_never_raises_on_odd_entries() -> None:
 
 
 def test_calculator_planted_defects_are_refuted() -> None:
-    """CALC-1, CALC-4: a calculator without the reservoir in its cap, or enabled after an unconfirmed delivery, is
-    refuted by the obligation that states the property (so those proofs are not vacuous)."""
+    """CALC-1..4: a calculator without the reservoir in its cap, enabled after an unconfirmed delivery, without
+    the rounding to the increment, adding insulin on board, or with the correction's sign flipped below target,
+    is refuted by the obligation that states the property (so those proofs are not vacuous)."""
     from proofs.families import calculator as family
     from proofs.weakening import check_weakening
 

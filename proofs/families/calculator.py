@@ -25,16 +25,25 @@ about what it passes: valid settings satisfy the rules, valid carbs are
   one that bound.
 * ``CALC3/rounded-down`` (CALC-3): the recommendation is a whole number of
   increments (``specs.reference_bolus.multiple_of``), never above the
-  calculated dose, and less than one increment below it when no cap binds.
+  calculated dose, and less than one increment below it when no cap binds
+  (below the cap, when one binds).
 * ``CALC2/monotone-carbs``, ``CALC2/monotone-iob``, ``CALC2/monotone-glucose``
   (CALC-2): two runs of the whole calculation on two symbolic inputs that
   differ only in the varied quantity; the goal is the recommendation itself:
   more carbohydrate never gives less insulin, more insulin on board never
-  more, higher glucose never less.  No lemma, no induction in prose: one Z3
-  query each over the two complete runs.
+  more, higher glucose never less.
 * ``CALC4/disabled-and-warnings`` (CALC-4): unconfirmed delivery or glucose
   below the calculation minimum gives no recommendation; without glucose
   there is no correction, insulin on board is not used, and a warning says so.
+
+Asked in one piece, the CALC-2 and CALC-3 queries ended ``unknown`` (39 to
+651 s): the restoring divisions and the shift-and-add product are unrolled
+bit by bit, and the property of the whole needs an induction over the bits.
+Each query is therefore a chain (``Query(chained=True)``) of lemmas about
+the primitives' intermediate terms, bit by bit (``proofs.arithmetic_lemmas``),
+ending with the requirement's own statement; every lemma is proved, none
+assumed, and the final goals are stated without them (the reference's
+``multiple_of``, an order between two recommendations).
 
 Left out: that ``recommend`` builds its inputs from the state as described
 (its IOB is the kernel's estimate, its rooms the kernel's windows): tested
@@ -49,7 +58,17 @@ from typing import Any
 
 import z3
 
-from kernel.calculator import CalcInputs, CalcStatus, CalcTerms, CalcWarning, CapReason, calculate
+from kernel import calculator as shipped
+from kernel.calculator import (
+    DENOMINATOR_BITS,
+    IOB_CLAMP_PULSES,
+    QUOTIENT_BITS,
+    CalcInputs,
+    CalcStatus,
+    CalcTerms,
+    CalcWarning,
+    CapReason,
+)
 from kernel.calculator_settings import (
     MANUAL_GLUCOSE_MAX_MGDL,
     MANUAL_GLUCOSE_MIN_MGDL,
@@ -60,6 +79,7 @@ from kernel.calculator_settings import (
     slot_checks,
 )
 from kernel.units import ALLOWED_PULSE_MU
+from proofs import arithmetic_lemmas as lemmas
 from proofs.context import boolean
 from proofs.families.planting import rewrite
 from proofs.framework import Obligation, Query
@@ -143,7 +163,7 @@ def _floor0(v: Any) -> Any:
 def _single(goal: Callable[[Symbolic, CalcTerms], Any], witness: bool = False) -> Callable[[Any], Query]:
     def build(ctx: Any) -> Query:
         s = Symbolic("calc")
-        return Query(s.hypotheses(), [], boolean(goal(s, calculate(s.inputs, L))), witness=witness)
+        return Query(s.hypotheses(), [], boolean(goal(s, shipped.calculate(s.inputs, L))), witness=witness)
 
     return build
 
@@ -177,28 +197,65 @@ def _cap_shown(s: Symbolic, t: CalcTerms) -> Any:
     )
 
 
+def _ok_inputs(x: CalcInputs) -> Any:
+    """``calculate``'s own test of its inputs (rebuilt, the same term): the increment it divides by is
+    ``x.increment_pulses`` under it, 1 otherwise."""
+    return L.all(x.settings_valid, x.carbs_valid, L.not_(x.manual_glucose_invalid))
+
+
+def _increment(x: CalcInputs) -> Any:
+    return L.ite(_ok_inputs(x), x.increment_pulses, 1)
+
+
+def _capped(t: CalcTerms) -> Any:
+    """The dose after the caps, before the rounding (``settle``'s ``capped_value``, rebuilt: the same term)."""
+    return L.min(t.calculated_pulses, t.cap_pulses)
+
+
 def _rounded_build(ctx: Any) -> Query:
-    """CALC-3 as named goals: one per allowed increment (a modulus by a constant each), and the bounds."""
+    """CALC-3 as a chain: the rounding division's rest bounds (so what it drops is below one increment), then
+    for each allowed increment the division identity bit by bit (so what remains is a whole number of
+    increments); the goals of the requirement come last in each part."""
     s = Symbolic("calc")
     x = s.inputs
-    t = calculate(x, L)
+    t = shipped.calculate(x, L)
     ok = z3.And(t.status == CalcStatus.RECOMMENDED, x.settings_valid)
     uncapped = t.calculated_pulses <= t.cap_pulses
+    capped, increment = _capped(t), _increment(x)
     goals: list[tuple[str, Any]] = [
+        (
+            "increment-allowed",
+            z3.Implies(ok, z3.And(x.increment_pulses >= 1, x.increment_pulses <= ref.MAX_INCREMENT_PULSES)),
+        ),
+        *lemmas.remainder_bounds("rounding", capped, increment, QUOTIENT_BITS, ok),
         ("not-above-calculated", t.recommended_pulses <= t.calculated_pulses),
         (
             "within-one-increment",
             z3.Implies(z3.And(ok, uncapped), t.calculated_pulses - t.recommended_pulses < x.increment_pulses),
         ),
         (
-            "increment-allowed",
-            z3.Implies(ok, z3.And(x.increment_pulses >= 1, x.increment_pulses <= ref.MAX_INCREMENT_PULSES)),
+            "capped-within-one-increment",  # a capped dose, too, is rounded down by less than one increment
+            z3.Implies(
+                z3.And(ok, z3.Not(uncapped)),
+                z3.And(t.recommended_pulses <= t.cap_pulses, t.cap_pulses - t.recommended_pulses < x.increment_pulses),
+            ),
         ),
     ]
+    bounded = ("GOAL:rounding/rest-bound-0",)  # the remainder below the increment: all these three need
+    using: dict[str, tuple[str, ...]] = dict.fromkeys(
+        ("not-above-calculated", "within-one-increment", "capped-within-one-increment"), bounded
+    )
     for step in range(1, ref.MAX_INCREMENT_PULSES + 1):
-        whole = boolean(ref.multiple_of(t.recommended_pulses, step, L))
-        goals.append((f"multiple-of-{step}", z3.Implies(z3.And(ok, x.increment_pulses == step), whole)))
-    return Query(s.hypotheses(), [], goals)
+        identity = lemmas.quotient_identity("rounding", capped, increment, step, QUOTIENT_BITS, ok)
+        for (name, _), (earlier, _) in zip(identity[1:], identity, strict=False):
+            using[name] = (f"GOAL:{earlier}",)  # each bit from the one before (first tries; see Query.using)
+        where = z3.And(ok, x.increment_pulses == step)
+        taken = (f"rounding/recommended-{step}", z3.Implies(where, t.recommended_pulses == capped - t.rounding_pulses))
+        whole = (f"multiple-of-{step}", z3.Implies(where, boolean(ref.multiple_of(t.recommended_pulses, step, L))))
+        using[taken[0]] = ()
+        using[whole[0]] = (f"GOAL:{identity[-1][0]}", f"GOAL:{taken[0]}")
+        goals += [*identity, taken, whole]
+    return Query(s.hypotheses(), [], goals, chained=True, using=using)
 
 
 def _disabled(s: Symbolic, t: CalcTerms) -> Any:
@@ -220,7 +277,14 @@ def _disabled(s: Symbolic, t: CalcTerms) -> Any:
 
 
 def _pair(vary: str) -> Callable[[Any], Query]:
-    """Two complete runs on inputs that differ only in ``vary``; the goal is on the recommendation itself."""
+    """Two complete runs on inputs that differ only in ``vary``; the last goal is on the recommendation itself.
+
+    The chain before it, for the run that must recommend less (``lo``) and the other (``hi``), when both
+    recommend: the IOB numerator in order (IOB only: the clamp, then the product with the same denominator bit
+    by bit), the numerator ``total_num`` in order, the first division's quotients in order bit by bit (the same
+    denominator), the caps equal, the capped doses in order, and the rounding to the increment in order bit by
+    bit (``proofs.arithmetic_lemmas``).  When a run does not recommend, its recommendation is 0.
+    """
 
     def build(ctx: Any) -> Query:
         s = Symbolic("calc")
@@ -229,21 +293,40 @@ def _pair(vary: str) -> Callable[[Any], Query]:
             more = z3.Int("calc.carbs_g_more")
             x2 = replace(x1, carbs_g=more)
             plain = [more >= x1.carbs_g, z3.Implies(x1.carbs_valid, more <= s.max_carbs)]
-            r1, r2 = calculate(x1, L).recommended_pulses, calculate(x2, L).recommended_pulses
-            goal = r1 <= r2
         elif vary == "iob":
             more = z3.Int("calc.iob_pulses_more")
             x2 = replace(x1, iob_pulses=more)
             plain = [more >= x1.iob_pulses]
-            r1, r2 = calculate(x1, L).recommended_pulses, calculate(x2, L).recommended_pulses
-            goal = r1 >= r2
         else:
             g1, g2 = z3.Int("calc.glucose_low"), z3.Int("calc.glucose_high")
             x1, x2 = s.with_glucose(g1), s.with_glucose(g2)
             plain = [g1 <= g2, g1 >= MANUAL_GLUCOSE_MIN_MGDL, g2 <= MANUAL_GLUCOSE_MAX_MGDL]
-            r1, r2 = calculate(x1, L).recommended_pulses, calculate(x2, L).recommended_pulses
-            goal = r1 <= r2
-        return Query(s.hypotheses(), plain, goal)
+        t1, t2 = shipped.calculate(x1, L), shipped.calculate(x2, L)
+        lo, hi = (t2, t1) if vary == "iob" else (t1, t2)
+        both = z3.And(t1.status == CalcStatus.RECOMMENDED, t2.status == CalcStatus.RECOMMENDED)
+        goals: list[tuple[str, Any]] = []
+        if vary == "iob":  # more IOB: a larger IOB numerator, applied in full or in part
+            fewer, more_iob = (L.min(L.max(x.iob_pulses, 0), IOB_CLAMP_PULSES) for x in (x1, x2))
+            goals.append(("iob-clamped", fewer <= more_iob))
+            goals += lemmas.product_monotone("iob", fewer, more_iob, t1.denominator, DENOMINATOR_BITS)
+            goals.append(("iob-numerator", hi.iob_num <= lo.iob_num))
+            goals.append(("iob-applied", z3.Implies(both, hi.iob_applied_num <= lo.iob_applied_num)))
+        goals.append(("numerator", z3.Implies(both, lo.total_num <= hi.total_num)))
+        goals += lemmas.quotient_monotone(
+            "division",
+            L.max(lo.total_num, 0),
+            lo.denominator,
+            L.max(hi.total_num, 0),
+            hi.denominator,
+            QUOTIENT_BITS,
+            both,
+        )
+        goals.append(("calculated", z3.Implies(both, lo.calculated_pulses <= hi.calculated_pulses)))
+        goals.append(("same-cap", z3.Implies(both, lo.cap_pulses == hi.cap_pulses)))
+        goals.append(("capped", z3.Implies(both, _capped(lo) <= _capped(hi))))
+        goals += lemmas.rounded_monotone("rounding", _capped(lo), _capped(hi), _increment(x1), QUOTIENT_BITS, both)
+        goals.append(("recommendation", lo.recommended_pulses <= hi.recommended_pulses))
+        return Query(s.hypotheses(), plain, goals, chained=True)
 
     return build
 
@@ -302,21 +385,11 @@ def obligations() -> list[Obligation]:
             "A recommendation with meal, correction, IOB subtracted and a cap can happen.",
             _single(_witness_capped, witness=True),
         ),
-    ]
-
-
-def open_obligations() -> list[Obligation]:
-    """Obligations written but not in the suite: Z3 answers ``unknown`` within the budget (measured on the shared
-    2-core machine: CALC3/rounded-down 651 s, CALC2 monotone carbs / IOB / glucose 127 / 111 / 39 s, all unknown),
-    so CALC-2 and CALC-3 are *tested* (tests/test_calculator*.py, property tests), not proved.  Run them with
-    ``proofs.families.calculator.open_obligations()`` to work on them; a later round may chain the per-bit lemmas
-    of the restoring division."""
-    return [
         _ob(
             "CALC3/rounded-down",
             ("CALC-3",),
             "A recommendation is a whole number of increments, never above the calculated dose, and less than one "
-            "increment below it when no limit binds.",
+            "increment below it when no limit binds (below the cap when one binds).",
             _rounded_build,
         ),
         _ob(
@@ -341,7 +414,7 @@ def open_obligations() -> list[Obligation]:
     ]
 
 
-OPEN_WEAKENINGS: tuple[Weakening, ...] = (
+WEAKENINGS: tuple[Weakening, ...] = (
     Weakening(
         "W-CALC-NOT-ROUNDED",
         FAMILY,
@@ -358,13 +431,14 @@ OPEN_WEAKENINGS: tuple[Weakening, ...] = (
         (rewrite("kernel.calculator", "settle", "total_num = whole - iob_applied", "total_num = whole + iob_applied"),),
         ("CALC2/monotone-iob",),
     ),
-)
-"""Planted defects that only the open obligations refute (kept with them)."""
-
-OPEN_WEAKENINGS_NOTE = "W-CALC-NOT-ROUNDED and W-CALC-IOB-ADDED are refuted by the open obligations only."
-
-
-WEAKENINGS: tuple[Weakening, ...] = (
+    Weakening(
+        "W-CALC-CORRECTION-SIGN",
+        FAMILY,
+        "Below target, the correction grows as glucose falls (the deviation's sign flipped).",
+        ("CALC-2",),
+        (rewrite("kernel.calculator", "calculate", "g - x.target_low_mgdl, 0)", "x.target_low_mgdl - g, 0)"),),
+        ("CALC2/monotone-glucose",),
+    ),
     Weakening(
         "W-CALC-UNCAPPED-RESERVOIR",
         FAMILY,
@@ -393,8 +467,11 @@ WEAKENINGS: tuple[Weakening, ...] = (
 SCOPE: dict[str, str] = {
     "CALC-1": "Proved over the calculator's answer for every input; that recommend passes the kernel's own rooms and "
     "reservoir is tested. The calculator commands nothing: a requested dose still meets every bolus check.",
-    "CALC-2": "Not proved: the two-run queries (open_obligations) end unknown within budget; tested.",
-    "CALC-3": "Not proved: the rounding query (open_obligations) ends unknown within budget; tested.",
+    "CALC-2": "Proved over the calculator's answer for two runs that differ only in carbohydrate, insulin on board "
+    "or known glucose, every other input shared and arbitrary; each other input moving alone is not claimed (for "
+    "instance a larger carb ratio); that recommend passes the kernel's own IOB estimate is tested.",
+    "CALC-3": "Proved over the calculator's answer for every allowed increment (1 to 10 pulses); that recommend "
+    "passes the therapy settings' increment is tested.",
     "CALC-4": "Proved for the flags recommend passes; that the shell keeps last_unconfirmed_tick (note_unconfirmed) "
     "and the one-insulin-action period are tested.",
 }
