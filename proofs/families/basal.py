@@ -330,6 +330,10 @@ def obligations() -> list[Obligation]:
 
 
 SCOPE: dict[str, str] = {
+    "U-2": "Basal: commanded in whole pulses, rounded down, the remainder carried exactly (6000 x (commanded + "
+    "withheld) + accumulator == the reference integral, the accumulator below one pulse). Whole pulses are the "
+    "Z3 terms' integer sort and the Python step's ints (U-1, tested); the conversion of milliunits at the "
+    "edges (builder, adapters) is tested only.",
     "BAS-2": "Proved over commanded basal (Deliver.basal_pulses) and BASAL_WITHHELD; which minutes deliver is "
     "specs.reference_basal.delivery_minute (pump status before the minute); the motor's real displacement and "
     "the wall clock's minute are the adapters' (tested only).",

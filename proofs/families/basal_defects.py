@@ -119,8 +119,22 @@ WEAKENINGS: tuple[Weakening, ...] = (
         "basal/accumulator-reset",
         FAMILY,
         "The basal accumulator restarts from zero every tick: the fraction of a pulse is lost (drift).",
-        ("BAS-2",),
+        ("BAS-2", "U-2"),
         (("kernel.tick", "accumulate", lambda original: lambda acc, rate, logic: original(0, rate, logic)),),
+        (_CONS_TICK,),
+    ),
+    Weakening(
+        "basal/accumulator-kept",
+        FAMILY,
+        "The accumulator keeps the units of the pulses it makes due: a pulse's worth is delivered again later.",
+        ("BAS-2", "U-2"),
+        (
+            (
+                "kernel.tick",
+                "accumulate",
+                lambda original: lambda acc, rate, logic: (original(acc, rate, logic)[0], acc + rate),
+            ),
+        ),
         (_CONS_TICK,),
     ),
     Weakening(

@@ -165,7 +165,7 @@ def _update(ctx: Context, st: Step, g: G) -> G:
 GHOST = Ghost(
     "basal",
     FAMILY,
-    ("BAS-2", "BAS-3", "BAS-4", "TMP-2", "TMP-3"),
+    ("BAS-2", "BAS-3", "BAS-4", "TMP-2", "TMP-3", "U-2"),
     "the program tracked from the events equals the pump's; 6000 x (basal commanded + withheld) + accumulator "
     "== the integral of the reference programmed rate over delivering minutes, which grew no faster than max "
     "basal since any earlier moment",

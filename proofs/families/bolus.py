@@ -129,7 +129,7 @@ def _owed_update(ctx: Context, st: Step, owed: Any) -> Any:
 ACCOUNT = Ghost(
     "BOLUS-ACCOUNT",
     FAMILY,
-    ("BOL-1", "BOL-6", "SEC-2"),
+    ("BOL-1", "BOL-6", "SEC-2", "U-2"),
     "the bolus pulses owed (announced by BOLUS_STARTED, less bolus pulses commanded, less what BOLUS_ENDED and "
     "EXTENDED_ENDED report as not delivered) equal the normal plus extended bolus the pump holds",
     lambda prefix: z3.Int(f"{prefix}.owed_pulses"),
@@ -487,6 +487,9 @@ WEAKENINGS: tuple[Weakening, ...] = (
 )
 
 SCOPE: dict[str, str] = {
+    "U-2": "Boluses: requested and commanded in whole pulses; every pulse announced is commanded once or reported "
+    "not delivered when the bolus ends (BOLUS-ACCOUNT), so none is lost silently or commanded twice; the even "
+    "spreading of an extended part is tested only (BOL-2).",
     "BOL-1": "Proved over the step's outcome, BOLUS_STARTED and bolus pulses commanded. The user interface "
     "showing the refusal's reason is the adapter's part (tested).",
     "BOL-2": "Proved: accepted durations lie in the configured range; the 15 min..8 h range itself is a clinical "
