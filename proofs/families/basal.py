@@ -59,8 +59,8 @@ accepted ``SettingsChange`` belongs to the settings family); which minutes
 deliver reads the pump's status before the minute (mode, motor command
 outstanding or in doubt, high alarm waiting), whose correctness belongs to
 the suspension, delivery and alarm families.  Left out: the adapters (the
-motor's real displacement, the wall clock's minute), BAS-1 (profile shape is
-a settings rule).
+motor's real displacement, the wall clock's minute), BAS-1 (the profile's
+rates are a settings rule: the inputs family's CFG-ACCEPTED).
 """
 
 from __future__ import annotations

@@ -18,13 +18,14 @@ configuration, and every state satisfying the invariants.
 * DLV-2-BOLUS, DLV-2-CONTROLLER: while a command has gone a tick
   unanswered, a bolus request, and a temp basal from the controller, take
   no effect (refused, or a repeated request ID answered again, BOL-5).
-  DLV-2-ASSUMED: when the adapter has not answered within its timeout
+  DLV-2-ASSUMED (also DLV-4): when the adapter has not answered within its timeout
   the pulses are announced as assumed delivered (the notice names them),
   the motor-fault alarm is raised and nothing is commanded.  That
   unanswered and short pulses count as delivered is the ledger itself: its
   reservoir level drops when pulses are commanded and a short report never
   credits them back (RES-1 goals in ``proofs.families.reservoir``).
-* DLV-3-STOP/<E>: after a motor fault nothing is commanded until a rewind;
+* DLV-3-STOP/<E>: after a motor fault (reported, or a command timed out:
+  DLV-4) nothing is commanded until a rewind;
   DLV-3-ALARM: the report of a fault (a fault code or over-delivery)
   announces the motor-fault alarm at once (or it is already showing).
 * OCC-1: the report that completes the occlusion evidence (per the
@@ -128,7 +129,7 @@ def _per_motor_event() -> list[Obligation]:
                 f"After a motor fault, and until a rewind, {name} commands nothing.",
                 name,
                 lambda ctx, st, g: z3.Implies(g.fault, z3.Not(st.moves_motor())),
-                requirements=("DLV-3",),
+                requirements=("DLV-3", "DLV-4"),
                 observes=("deliver",),
             ),
             ghost_step_goal(
@@ -181,7 +182,7 @@ def obligations() -> list[Obligation]:
                 z3.Not(st.moves_motor()),
             ),
             premise=lambda ctx, st, g: z3.And(st.accepted(), ack_times_out(ctx.config, g.out, g.wait, L)),
-            requirements=("DLV-2", "DLV-3"),
+            requirements=("DLV-2", "DLV-3", "DLV-4"),
             observes=("deliver", "alarm", "notice"),
         ),
         ghost_step_goal(
@@ -327,7 +328,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         "W-DLV2-NO-TIMEOUT",
         FAMILY,
         "The watchdog never gives up on an unanswered command (no assumed delivery, no alarm).",
-        ("DLV-2",),
+        ("DLV-2", "DLV-4"),
         (("kernel.tick", "watchdog", defects.no_timeout),),
         ("DLV-2-ASSUMED",),
     ),
@@ -378,6 +379,10 @@ SCOPE: dict[str, str] = {
     "is sent) is proved; persisting the state before sending is the adapters' (tested in tests/adapters).",
     "DLV-2": "Read-back of an uncertain command is the motor adapter's (tested); the kernel's refusals, no "
     "command while uncertain and the timeout's assumed delivery are proved.",
+    "DLV-4": "Proved over the tick on which the command times out (notice of the pulses assumed delivered, the "
+    "ledger's count of them, motor-fault alarm, nothing commanded: DLV-2-ASSUMED) and every step after it until a "
+    "rewind, the start of a reservoir change (DLV-3-STOP/<E>); the reservoir counts them as delivered (the "
+    "ledger, RES-1). The timeout's length is the configuration's motor_ack_timeout_ticks.",
     "DLV-3": "Detecting a stall or encoder mismatch is the adapter's; the kernel's response to the reported fault "
     "is proved.",
     "OCC-1": "The pressure and displacement samples come from the adapter (tested). A report that completes the "

@@ -255,7 +255,7 @@ def obligations() -> list[Obligation]:
         on_step(
             "CFG-ACCEPTED",
             FAMILY,
-            ("CFG-1", "CFG-2"),
+            ("CFG-1", "CFG-2", "BAS-1"),
             "Accepted settings are the settings in force and satisfy every settings rule and the catalogue's "
             "cross-field pairs (rates <= max basal, max bolus <= daily limit, hourly <= daily, an hour of max basal "
             "within the hourly limit, low-reservoir threshold < capacity).",
@@ -391,7 +391,7 @@ WEAKENINGS: tuple[Weakening, ...] = (
         "W-CFG-RULE-DROPPED",
         FAMILY,
         "The rule 'every basal slot <= max basal' is dropped from settings validation.",
-        ("CFG-2",),
+        ("CFG-2", "BAS-1"),
         (("kernel.control", "settings_checks", _rule_dropped),),
         ("CFG-ACCEPTED", "CFG-NAMED"),
     ),
@@ -406,6 +406,14 @@ WEAKENINGS: tuple[Weakening, ...] = (
 )
 
 SCOPE: dict[str, str] = {
+    "BAS-1": "Proved over the outcome of a settings change: the profile in force after an accepted one is the one "
+    "sent, its rates 0..max basal (CFG-ACCEPTED, against the reference's rules). The shape is the representation: "
+    "48 half-hour slots from local midnight (a segment is a run of equal slots, so 1 to 48 segments of at least "
+    "30 minutes covering the day; a table of another length is refused as FIELD_ILL_TYPED by the type check, "
+    "tested in tests/test_config.py), rates in whole pulses per hour (the rate increment is one pulse per hour); "
+    "segments entered as (start, rate) pairs become slots at the edge (kernel.settings.profile_slots, which "
+    "refuses a start off the half hour and a rate not a whole number of pulses per hour: tested); the slot looked "
+    "up at a time of day is BAS-3's and PRIM/Tick's.",
     "INP-1": "Proved: a refused event commands nothing and changes nothing (the request memory's answer aside, "
     "BOL-5); an out-of-range field is refused as OUT_OF_RANGE. Not symbolic: the type check (form_check) and the "
     "log entry of the refusal, plain Python in kernel.step covered by the conformance tests "
