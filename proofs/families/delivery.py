@@ -333,6 +333,14 @@ WEAKENINGS: tuple[Weakening, ...] = (
         ("DLV-2-ASSUMED",),
     ),
     Weakening(
+        "W-DLV4-NO-STOP",
+        FAMILY,
+        "A timed-out command is announced as assumed delivered, but the pump neither stops nor alarms.",
+        ("DLV-4",),
+        (("kernel.tick", "watchdog", defects.timeout_without_stop),),
+        ("DLV-2-ASSUMED", "DLV-3-STOP/"),
+    ),
+    Weakening(
         "W-DLV3-FAULT-IGNORED",
         FAMILY,
         "A motor report's fault never stops delivery nor alarms.",

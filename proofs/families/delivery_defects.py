@@ -70,6 +70,17 @@ def no_timeout(original: Any) -> Any:
     return planted
 
 
+def timeout_without_stop(original: Any) -> Any:
+    """The watchdog still announces a timed-out command's pulses as assumed delivered, but never reports the motor
+    failure, so the pump neither stops nor alarms (DLV-4 forbids it)."""
+
+    def planted(c: Any, s: Any, fx: Any, logic: Any) -> Any:
+        s, fx, _ = original(c, s, fx, logic)
+        return s, fx, ((Condition.MOTOR_FAILED, False),)
+
+    return planted
+
+
 def keep_bolus(original: Any) -> Any:
     """``end_bolus`` that tells the user the bolus ended but keeps it running."""
 
