@@ -219,12 +219,13 @@ def _check(query: Query, budget_s: float) -> tuple[Any, z3.Solver | None, list[s
         return {hyp for label in found for hyp in behind.get(label, {label})}
 
     for name, goal in goals:
+        stated = _bool(goal)
         mine: set[str] = set()
         restricted = None
         if name in query.using:
             wanted = set(query.using[name])
             restricted = Slicer([h for h in tracked + proved if h[0] in wanted], plain)
-        for part in _parts(_bool(goal)):
+        for part in _parts(stated):
             sliced = _prove_sliced(restricted, part) if restricted is not None else None
             if sliced is None and slicer.parts:  # without tracked hypotheses a slice is the goal alone: no use
                 sliced = _prove_sliced(slicer, part)
@@ -253,12 +254,12 @@ def _check(query: Query, budget_s: float) -> tuple[Any, z3.Solver | None, list[s
         if query.chained:
             label = f"GOAL:{name}"
             behind[label] = mine
-            proved.append((label, _bool(goal)))
-            slicer.add(label, _bool(goal))
+            proved.append((label, stated))
+            slicer.add(label, stated)
             if full is not None:
                 literal = z3.Bool(f"track::{label}")
                 labels[str(literal)] = label
-                full.assert_and_track(_bool(goal), literal)
+                full.assert_and_track(stated, literal)
     return z3.unsat, full, sorted(used), ""
 
 

@@ -326,8 +326,9 @@ def _pair(vary: str) -> Callable[[Any], Query]:
         )
         goals.append(("calculated", z3.Implies(both, lo.calculated_pulses <= hi.calculated_pulses)))
         goals.append(("same-cap", z3.Implies(both, lo.cap_pulses == hi.cap_pulses)))
-        goals.append(("capped", z3.Implies(both, _capped(lo) <= _capped(hi))))
-        goals += lemmas.rounded_monotone("rounding", _capped(lo), _capped(hi), _increment(x1), QUOTIENT_BITS, both)
+        capped_lo, capped_hi = _capped(lo), _capped(hi)
+        goals.append(("capped", z3.Implies(both, capped_lo <= capped_hi)))
+        goals += lemmas.rounded_monotone("rounding", capped_lo, capped_hi, _increment(x1), QUOTIENT_BITS, both)
         goals.append(("recommendation", lo.recommended_pulses <= hi.recommended_pulses))
         return Query(s.hypotheses(), plain, goals, chained=True)
 
